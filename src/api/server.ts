@@ -1,0 +1,82 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { BadQueryError, type ApiReply, type ReadRoutes } from './read-routes.js';
+import { closeServer, listen } from '../net/http-listen.js';
+import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
+import { TimeRangeError } from './time-range.js';
+
+export interface Readiness {
+  /** Empty when ready; otherwise why not (store down, ingest queue saturated, …). */
+  problems(): string[];
+}
+
+/** The API port: health and readiness probes and the JSON read API (later also /mcp and /metrics). */
+export class ApiServer {
+  private server: http.Server | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly routes: ReadRoutes,
+    private readonly readiness: Readiness,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<Endpoint> {
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.logger.error({ err }, 'API handler failed');
+        if (!res.headersSent) json(res, 500, { error: 'internal error; see the spanlens log' });
+      });
+    });
+    await listen(server, this.endpoint, 'the API');
+    this.server = server;
+    const bound = { host: this.endpoint.host, port: (server.address() as AddressInfo).port };
+    this.logger.info({ endpoint: formatEndpoint(bound) }, 'API listening');
+    return bound;
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await closeServer(server, deadlineMs);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return json(res, 405, { error: 'the read API only answers GET' });
+    }
+    const path = url.pathname;
+    if (path === '/healthz') {
+      return json(res, 200, { status: 'ok', upSince: new Date(this.startedAt).toISOString(), uptimeMs: Date.now() - this.startedAt });
+    }
+    if (path === '/readyz') {
+      const problems = this.readiness.problems();
+      return json(res, problems.length === 0 ? 200 : 503, { ready: problems.length === 0, problems });
+    }
+    let reply: ApiReply;
+    try {
+      if (path === '/api/services') reply = await this.routes.services();
+      else if (path === '/api/traces') reply = await this.routes.traces(url.searchParams);
+      else if (path.startsWith('/api/traces/')) reply = await this.routes.trace(decodeURIComponent(path.slice(12)));
+      else if (path === '/api/latency') reply = await this.routes.latencyStats(url.searchParams);
+      else reply = { status: 404, body: { error: `no route ${path}`, routes: ROUTES } };
+    } catch (err) {
+      if (err instanceof BadQueryError || err instanceof TimeRangeError) {
+        reply = { status: 400, body: { error: err.message } };
+      } else throw err;
+    }
+    json(res, reply.status, reply.body);
+  }
+}
+
+const ROUTES = ['/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

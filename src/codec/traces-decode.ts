@@ -1,0 +1,194 @@
+import { MalformedProtobufError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.js';
+import type { DecodedResource, DecodedScope, DecodedSpan, DecodedTraces } from '../model/decoded.js';
+import { UNKNOWN_SERVICE } from '../model/span.js';
+
+/** How many distinct rejection reasons are kept for the partial-success message. */
+const MAX_REASONS = 5;
+
+/**
+ * Decodes an ExportTraceServiceRequest in one pass. Spans with invalid ids are rejected one by one
+ * (counted for partial_success) so that their batch-mates are kept; a request that is not valid
+ * protobuf at all throws MalformedProtobufError, which the receivers answer with 400 / INVALID_ARGUMENT.
+ * The returned views alias `buf`: the caller must keep it alive and unmodified while they are used.
+ */
+export function decodeTracesRequest(buf: Uint8Array): DecodedTraces {
+  const out: DecodedTraces = { resources: [], spanCount: 0, rejected: 0, reasons: [] };
+  const r = new WireReader(buf);
+  while (!r.done) {
+    const tag = r.varint();
+    if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
+      const [start, end] = r.lengthDelimited();
+      const resource = decodeResourceSpans(buf, start, end, out);
+      if (resource.scopes.length > 0) out.resources.push(resource);
+    } else {
+      r.skip(tag & 7);
+    }
+  }
+  return out;
+}
+
+function decodeResourceSpans(buf: Uint8Array, start: number, end: number, out: DecodedTraces): DecodedResource {
+  const resource: DecodedResource = { raw: null, schemaUrl: '', serviceName: UNKNOWN_SERVICE, scopes: [] };
+  const r = new WireReader(buf, start, end);
+  while (!r.done) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 1 && wire === WIRE_LEN) {
+      resource.raw = r.bytes();
+      resource.serviceName = readServiceName(resource.raw) ?? UNKNOWN_SERVICE;
+    } else if (field === 2 && wire === WIRE_LEN) {
+      const [s, e] = r.lengthDelimited();
+      const scope = decodeScopeSpans(buf, s, e, out);
+      if (scope.spans.length > 0) resource.scopes.push(scope);
+    } else if (field === 3 && wire === WIRE_LEN) {
+      resource.schemaUrl = r.string();
+    } else {
+      r.skip(wire);
+    }
+  }
+  return resource;
+}
+
+function decodeScopeSpans(buf: Uint8Array, start: number, end: number, out: DecodedTraces): DecodedScope {
+  const scope: DecodedScope = { raw: null, schemaUrl: '', spans: [] };
+  const r = new WireReader(buf, start, end);
+  while (!r.done) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 1 && wire === WIRE_LEN) {
+      scope.raw = r.bytes();
+    } else if (field === 2 && wire === WIRE_LEN) {
+      const [s, e] = r.lengthDelimited();
+      const span = decodeSpan(buf, s, e);
+      const problem = span === null ? null : invalidSpanReason(span);
+      if (span !== null && problem === null) {
+        scope.spans.push(span);
+        out.spanCount++;
+      } else {
+        out.rejected++;
+        const reason = problem ?? 'span is not valid protobuf';
+        if (out.reasons.length < MAX_REASONS && !out.reasons.includes(reason)) out.reasons.push(reason);
+      }
+    } else if (field === 3 && wire === WIRE_LEN) {
+      scope.schemaUrl = r.string();
+    } else {
+      r.skip(wire);
+    }
+  }
+  return scope;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Returns null when the span's own bytes are malformed, so that only this span is rejected. */
+function decodeSpan(buf: Uint8Array, start: number, end: number): DecodedSpan | null {
+  const span: DecodedSpan = {
+    traceId: EMPTY,
+    spanId: EMPTY,
+    parentSpanId: EMPTY,
+    name: '',
+    kind: 0,
+    startNs: 0n,
+    endNs: 0n,
+    statusCode: 0,
+    raw: buf.subarray(start, end),
+  };
+  const r = new WireReader(buf, start, end);
+  try {
+    while (!r.done) {
+      const tag = r.varint();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (field === 1 && wire === WIRE_LEN) span.traceId = r.bytes();
+      else if (field === 2 && wire === WIRE_LEN) span.spanId = r.bytes();
+      else if (field === 4 && wire === WIRE_LEN) span.parentSpanId = r.bytes();
+      else if (field === 5 && wire === WIRE_LEN) span.name = r.string();
+      else if (field === 6 && wire === WIRE_VARINT) span.kind = r.varint();
+      else if (field === 7 && wire === WIRE_FIXED64) span.startNs = r.fixed64();
+      else if (field === 8 && wire === WIRE_FIXED64) span.endNs = r.fixed64();
+      else if (field === 15 && wire === WIRE_LEN) span.statusCode = readStatusCode(r.bytes());
+      else if (field === 16 && wire === WIRE_FIXED32) r.fixed32();
+      else r.skip(wire);
+    }
+  } catch (err) {
+    if (err instanceof MalformedProtobufError) return null;
+    throw err;
+  }
+  return span;
+}
+
+function isAllZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+function invalidSpanReason(span: DecodedSpan): string | null {
+  if (span.traceId.length !== 16) return `trace_id must be 16 bytes, got ${span.traceId.length}`;
+  if (isAllZero(span.traceId)) return 'trace_id must not be all zeroes';
+  if (span.spanId.length !== 8) return `span_id must be 8 bytes, got ${span.spanId.length}`;
+  if (isAllZero(span.spanId)) return 'span_id must not be all zeroes';
+  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) {
+    return `parent_span_id must be empty or 8 bytes, got ${span.parentSpanId.length}`;
+  }
+  // Some SDKs send an all-zero parent for roots; it means "no parent", not an error.
+  if (span.parentSpanId.length === 8 && isAllZero(span.parentSpanId)) span.parentSpanId = EMPTY;
+  if (span.kind > 5) span.kind = 0;
+  return null;
+}
+
+function readStatusCode(status: Uint8Array): number {
+  const r = new WireReader(status);
+  let code = 0;
+  while (!r.done) {
+    const tag = r.varint();
+    if (tag === ((3 << 3) | WIRE_VARINT)) code = r.varint();
+    else r.skip(tag & 7);
+  }
+  return code > 2 ? 0 : code;
+}
+
+const SERVICE_NAME = new TextEncoder().encode('service.name');
+
+/** Finds the string value of the `service.name` resource attribute without decoding the others. */
+export function readServiceName(resource: Uint8Array): string | null {
+  const r = new WireReader(resource);
+  let found: string | null = null;
+  while (!r.done) {
+    const tag = r.varint();
+    if (tag !== ((1 << 3) | WIRE_LEN)) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const [s, e] = r.lengthDelimited();
+    const kv = new WireReader(resource, s, e);
+    let isServiceName = false;
+    let value: string | null = null;
+    while (!kv.done) {
+      const t = kv.varint();
+      if (t === ((1 << 3) | WIRE_LEN)) {
+        const [ks, ke] = kv.lengthDelimited();
+        isServiceName = bytesEqual(resource, ks, ke, SERVICE_NAME);
+      } else if (t === ((2 << 3) | WIRE_LEN)) {
+        const [vs, ve] = kv.lengthDelimited();
+        const any = new WireReader(resource, vs, ve);
+        while (!any.done) {
+          const at = any.varint();
+          if (at === ((1 << 3) | WIRE_LEN)) value = any.string();
+          else any.skip(at & 7);
+        }
+      } else {
+        kv.skip(t & 7);
+      }
+    }
+    if (isServiceName && value !== null && value !== '') found = value;
+  }
+  return found;
+}
+
+function bytesEqual(buf: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (buf[start + i] !== expected[i]) return false;
+  return true;
+}

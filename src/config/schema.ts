@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { byteSize, duration, endpoint } from './units.js';
+
+/**
+ * The whole configuration, with every default. A YAML file, then SPANLENS_* / OTEL_* environment
+ * variables, then command-line flags override it (see load.ts). Loopback by default: a sidecar that
+ * must be reachable from other containers binds 0.0.0.0 explicitly (config/sidecar.yaml).
+ */
+export const configSchema = z
+  .object({
+    receivers: z
+      .object({
+        otlp: z
+          .object({
+            grpc: z
+              .object({ enabled: z.boolean().default(true), endpoint: endpoint.default('127.0.0.1:4317') })
+              .strict()
+              .prefault({}),
+            http: z
+              .object({
+                enabled: z.boolean().default(true),
+                endpoint: endpoint.default('127.0.0.1:4318'),
+                tracesPath: z.string().startsWith('/').default('/v1/traces'),
+              })
+              .strict()
+              .prefault({}),
+            /** Largest request after decompression (OTLP recommends 64 MiB). */
+            maxRequestSize: byteSize.prefault(64 * 1024 * 1024),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    api: z.object({ endpoint: endpoint.default('127.0.0.1:4320') }).strict().prefault({}),
+    storage: z
+      .object({
+        dataDir: z.string().min(1).default('./data'),
+        retention: z
+          .object({
+            maxAge: duration.prefault('7d'),
+            maxSize: byteSize.prefault('4GiB'),
+            latencyMinutesMaxAge: duration.prefault('2d'),
+            latencyHoursMaxAge: duration.prefault('35d'),
+            checkInterval: duration.prefault('30s'),
+          })
+          .strict()
+          .prefault({}),
+        /** Most spans per group-committed transaction. */
+        maxBatchSpans: z.number().int().min(1).default(20_000),
+        /** Recently stored span ids remembered to drop client re-sends. */
+        dedupWindowSpans: z.number().int().min(0).default(200_000),
+      })
+      .strict()
+      .prefault({}),
+    latency: z
+      .object({
+        maxSeries: z.number().int().min(1).default(5_000),
+        staleSeriesAfter: duration.prefault('1h'),
+        flushInterval: duration.prefault('2s'),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        maxInflightSize: byteSize.prefault('256MiB'),
+        maxInflightRequests: z.number().int().min(1).default(512),
+        retryAfter: duration.prefault('1s'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+    shutdown: z.object({ timeout: duration.prefault('10s') }).strict().prefault({}),
+  })
+  .strict();
+
+export type SpanlensConfig = z.output<typeof configSchema>;
+export type SpanlensConfigInput = z.input<typeof configSchema>;

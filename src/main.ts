@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * The composition root and the only module that reads argv/env or exits the process.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, overridesFromEnv, type ConfigOverrides } from './config/load.js';
+import { createLogger } from './telemetry/logger.js';
+import { startSpanlens } from './service.js';
+import type { LogLevel } from './telemetry/logger.js';
+
+const USAGE = `Usage: spanlens serve [options]
+
+Runs the daemon: OTLP/gRPC (default 127.0.0.1:4317), OTLP/HTTP (127.0.0.1:4318) and the API
+(127.0.0.1:4320: /healthz, /readyz, /api/*). Data goes to ./data unless told otherwise.
+
+Options (each overrides the config file and the environment):
+  --config FILE        YAML config file (env SPANLENS_CONFIG); examples in config/
+  --otlp-grpc HOST:PORT  (env SPANLENS_OTLP_GRPC)   port 0 picks a free port
+  --otlp-http HOST:PORT  (env SPANLENS_OTLP_HTTP)
+  --api HOST:PORT        (env SPANLENS_API)
+  --data DIR             (env SPANLENS_DATA)
+  --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (env SPANLENS_LOG_LEVEL, OTEL_LOG_LEVEL)
+  -h, --help
+`;
+
+const EXIT_USAGE = 2;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        'otlp-grpc': { type: 'string' },
+        'otlp-http': { type: 'string' },
+        api: { type: 'string' },
+        data: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`spanlens: ${(err as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0] ?? 'serve';
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`spanlens: unknown command "${command}"\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+
+  const flags: ConfigOverrides = {};
+  if (values['otlp-grpc'] !== undefined) flags.otlpGrpc = values['otlp-grpc'];
+  if (values['otlp-http'] !== undefined) flags.otlpHttp = values['otlp-http'];
+  if (values.api !== undefined) flags.api = values.api;
+  if (values.data !== undefined) flags.dataDir = values.data;
+  if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+
+  let config;
+  try {
+    config = loadConfig(values.config ?? process.env.SPANLENS_CONFIG, overridesFromEnv(process.env), flags);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`spanlens: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+
+  const logger = createLogger(config.log.level as LogLevel);
+  let service;
+  try {
+    service = await startSpanlens(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, `spanlens could not start: ${(err as Error).message}`);
+    logger.flush();
+    return 1;
+  }
+
+  return await new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+        resolve(1);
+        return;
+      }
+      signalled = true;
+      logger.info({ signal }, 'shutting down: draining in-flight exports');
+      service.shutdown().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Let pino's async destination drain before exiting.
+    setTimeout(() => process.exit(code), 50).unref();
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`spanlens: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,43 @@
+/**
+ * What the ingest decoder hands to the store: the few fields the store indexes, plus the exact bytes
+ * of each span, resource and scope so that a trace can be returned as it was received.
+ * Byte fields are views into the request buffer (see decodeTracesRequest).
+ */
+export interface DecodedSpan {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  /** Empty for a root span. */
+  parentSpanId: Uint8Array;
+  name: string;
+  kind: number;
+  startNs: bigint;
+  endNs: bigint;
+  statusCode: number;
+  /** The span's own protobuf encoding (opentelemetry.proto.trace.v1.Span). */
+  raw: Uint8Array;
+}
+
+export interface DecodedScope {
+  /** InstrumentationScope bytes, or null when the sender left the scope unset. */
+  raw: Uint8Array | null;
+  schemaUrl: string;
+  spans: DecodedSpan[];
+}
+
+export interface DecodedResource {
+  /** Resource bytes, or null when unset. */
+  raw: Uint8Array | null;
+  schemaUrl: string;
+  serviceName: string;
+  scopes: DecodedScope[];
+}
+
+export interface DecodedTraces {
+  resources: DecodedResource[];
+  /** Spans accepted by validation. */
+  spanCount: number;
+  /** Spans rejected individually (bad ids, malformed span bytes). */
+  rejected: number;
+  /** A few distinct rejection reasons, for the partial_success error_message. */
+  reasons: string[];
+}

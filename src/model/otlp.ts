@@ -1,0 +1,2 @@
+/** The two OTLP payload encodings. */
+export type OtlpEncoding = 'protobuf' | 'json';

@@ -1,0 +1,109 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { TracesConsumer } from '../../pipeline/consumer.js';
+import { encodeExportResponse, encodeRetryStatusDetails } from '../../codec/responses.js';
+import type { IngestCounters } from '../../telemetry/ingest-counters.js';
+import { formatEndpoint, type Endpoint } from '../../net/endpoint.js';
+import { toWireError } from './status.js';
+
+export interface OtlpGrpcSettings {
+  endpoint: Endpoint;
+  /** Largest decompressed request; grpc-js answers RESOURCE_EXHAUSTED (no RetryInfo) above it. */
+  maxRequestBytes: number;
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+/**
+ * The service is registered with pass-through (de)serializers: grpc-js answers INTERNAL when its own
+ * deserializer throws, while OTLP wants INVALID_ARGUMENT for bad payloads, so we decode ourselves.
+ * Only TraceService is registered; other signals get UNIMPLEMENTED, as a Collector without that pipeline does.
+ */
+const traceService: grpc.ServiceDefinition = {
+  Export: {
+    path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+export class OtlpGrpcReceiver {
+  private server: grpc.Server | undefined;
+  private bound: Endpoint | undefined;
+
+  constructor(
+    private readonly settings: OtlpGrpcSettings,
+    private readonly traces: TracesConsumer,
+    private readonly counters: IngestCounters,
+    private readonly logger: Logger,
+  ) {}
+
+  get address(): Endpoint | undefined {
+    return this.bound;
+  }
+
+  async start(): Promise<Endpoint> {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': this.settings.maxRequestBytes,
+      'grpc.max_send_message_length': 4 * 1024 * 1024,
+    });
+    server.addService(traceService, { Export: this.exportTraces });
+    const target = formatEndpoint(this.settings.endpoint);
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, actualPort) => {
+        if (err) reject(new Error(`cannot listen for OTLP/gRPC on ${target}: ${err.message}`));
+        else resolve(actualPort);
+      });
+    });
+    this.server = server;
+    this.bound = { host: this.settings.endpoint.host, port };
+    this.logger.info({ endpoint: formatEndpoint(this.bound) }, 'OTLP/gRPC receiver listening');
+    return this.bound;
+  }
+
+  /** Stops accepting calls and waits for in-flight exports, up to `deadlineMs`, then cancels the rest. */
+  async shutdown(deadlineMs: number): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, deadlineMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.logger.info('OTLP/gRPC receiver stopped');
+  }
+
+  private readonly exportTraces = (
+    call: grpc.ServerUnaryCall<Buffer, Buffer>,
+    callback: grpc.sendUnaryData<Buffer>,
+  ): void => {
+    this.traces.consumeTraces({ encoding: 'protobuf', body: call.request }).then(
+      (outcome) => {
+        this.counters.accepted('grpc', outcome.accepted, outcome.rejected);
+        callback(null, Buffer.from(encodeExportResponse('protobuf', outcome.rejected, outcome.message)));
+      },
+      (err: unknown) => {
+        const wire = toWireError(err);
+        this.counters.failed('grpc', wire.retryAfterMs !== undefined);
+        const metadata = new grpc.Metadata();
+        if (wire.retryAfterMs !== undefined) {
+          metadata.set(
+            'grpc-status-details-bin',
+            Buffer.from(encodeRetryStatusDetails(wire.grpcCode, wire.message, wire.retryAfterMs)),
+          );
+        }
+        callback({ code: wire.grpcCode, details: wire.message, metadata });
+      },
+    );
+  };
+}

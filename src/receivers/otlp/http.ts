@@ -1,0 +1,115 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { TracesConsumer } from '../../pipeline/consumer.js';
+import type { OtlpEncoding } from '../../model/otlp.js';
+import { encodeExportResponse, encodeRpcStatus } from '../../codec/responses.js';
+import type { IngestCounters } from '../../telemetry/ingest-counters.js';
+import { readRequestBody } from './body.js';
+import { formatEndpoint, type Endpoint } from '../../net/endpoint.js';
+import { closeServer, listen } from '../../net/http-listen.js';
+import { retryAfterSeconds, toWireError } from './status.js';
+
+export interface OtlpHttpSettings {
+  endpoint: Endpoint;
+  maxRequestBytes: number;
+  tracesPath: string;
+}
+
+const CONTENT_TYPES: Record<OtlpEncoding, string> = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+// Texts as the Collector sends them for these two cases (plain text, not a Status body).
+const METHOD_NOT_ALLOWED = '405 method not allowed, supported: [POST]';
+const UNSUPPORTED_MEDIA = '415 unsupported media type, supported: [application/json, application/x-protobuf]';
+
+function encodingOf(contentType: string | undefined): OtlpEncoding | null {
+  const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (media === 'application/x-protobuf') return 'protobuf';
+  if (media === 'application/json') return 'json';
+  return null;
+}
+
+export class OtlpHttpReceiver {
+  private server: http.Server | undefined;
+  private bound: Endpoint | undefined;
+
+  constructor(
+    private readonly settings: OtlpHttpSettings,
+    private readonly traces: TracesConsumer,
+    private readonly counters: IngestCounters,
+    private readonly logger: Logger,
+  ) {}
+
+  get address(): Endpoint | undefined {
+    return this.bound;
+  }
+
+  async start(): Promise<Endpoint> {
+    const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.logger.error({ err }, 'OTLP/HTTP handler failed'));
+    });
+    await listen(server, this.settings.endpoint, 'OTLP/HTTP');
+    this.server = server;
+    this.bound = { host: this.settings.endpoint.host, port: (server.address() as AddressInfo).port };
+    this.logger.info({ endpoint: formatEndpoint(this.bound) }, 'OTLP/HTTP receiver listening');
+    return this.bound;
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await closeServer(server, deadlineMs);
+    this.logger.info('OTLP/HTTP receiver stopped');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== this.settings.tracesPath) {
+      sendText(res, 404, '404 page not found');
+      req.resume();
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      sendText(res, 405, METHOD_NOT_ALLOWED);
+      req.resume();
+      return;
+    }
+    const encoding = encodingOf(req.headers['content-type']);
+    if (encoding === null) {
+      sendText(res, 415, UNSUPPORTED_MEDIA);
+      req.resume();
+      return;
+    }
+    try {
+      const body = await readRequestBody(req, this.settings.maxRequestBytes);
+      const outcome = await this.traces.consumeTraces({ encoding, body });
+      this.counters.accepted('http', outcome.accepted, outcome.rejected);
+      send(res, 200, encoding, encodeExportResponse(encoding, outcome.rejected, outcome.message));
+    } catch (err) {
+      const wire = toWireError(err);
+      this.counters.failed('http', wire.retryAfterMs !== undefined);
+      if (wire.retryAfterMs !== undefined) res.setHeader('Retry-After', retryAfterSeconds(wire.retryAfterMs));
+      if (!req.complete) {
+        // The body was not read to the end (e.g. too large): do not keep a half-read connection alive.
+        res.setHeader('Connection', 'close');
+      }
+      send(res, wire.httpStatus, encoding, encodeRpcStatus(encoding, wire.grpcCode, wire.message));
+      if (!req.complete) req.destroy();
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, encoding: OtlpEncoding, body: Uint8Array): void {
+  res.writeHead(status, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.byteLength });
+  res.end(body);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,62 @@
+/**
+ * Forward-only schema migrations, applied in order and recorded in `PRAGMA user_version`.
+ *
+ * Why the span table has no secondary index: on this class of machine a B-tree index on a random key
+ * (trace id, duration) costs 4–7× in insert rate and decays as the database grows (see bench/ and
+ * README "Performance"). Spans are appended in arrival order; per-trace and per-service lookups go
+ * through small side tables that get one row per trace (or per trace × service × operation) per commit,
+ * and latency percentiles come from HDR histograms, never from scanning spans.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: initial schema */ `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+
+  CREATE TABLE services (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  CREATE TABLE span_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+
+  -- Resources and scopes are stored once as their exact protobuf bytes, keyed by a digest of those bytes.
+  CREATE TABLE resources (
+    id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, service_id INTEGER NOT NULL,
+    schema_url TEXT NOT NULL, raw BLOB);
+  CREATE TABLE scopes (
+    id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, schema_url TEXT NOT NULL, raw BLOB);
+
+  -- Append-only; rowid order is arrival order. raw = the span's protobuf bytes as received.
+  CREATE TABLE spans (
+    trace_id BLOB NOT NULL, span_id BLOB NOT NULL, parent_span_id BLOB,
+    service_id INTEGER NOT NULL, name_id INTEGER NOT NULL, kind INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status_code INTEGER NOT NULL,
+    resource_id INTEGER NOT NULL, scope_id INTEGER NOT NULL, raw BLOB NOT NULL);
+
+  -- One row per (trace, commit): the trace's spans of that commit are the contiguous rowids [rowid_lo, rowid_hi].
+  CREATE TABLE trace_chunks (
+    trace_id BLOB NOT NULL, rowid_lo INTEGER NOT NULL, rowid_hi INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL,
+    error_count INTEGER NOT NULL, has_root INTEGER NOT NULL,
+    root_service_id INTEGER NOT NULL, root_name_id INTEGER NOT NULL);
+  CREATE INDEX trace_chunks_by_trace ON trace_chunks (trace_id);
+
+  -- Trace search: one row per (trace, service, operation, commit). The key is time-ordered within a
+  -- service, so inserts land on a few hot pages instead of random ones.
+  CREATE TABLE trace_search (
+    service_id INTEGER NOT NULL, start_ns INTEGER NOT NULL, trace_id BLOB NOT NULL, name_id INTEGER NOT NULL,
+    max_duration_ns INTEGER NOT NULL, error_count INTEGER NOT NULL,
+    PRIMARY KEY (service_id, start_ns, trace_id, name_id)) WITHOUT ROWID;
+
+  -- Arrival minute -> first rowids, so that age-based retention deletes by rowid range.
+  CREATE TABLE ingest_minutes (
+    minute INTEGER PRIMARY KEY, first_span_rowid INTEGER NOT NULL, first_chunk_rowid INTEGER NOT NULL);
+
+  -- HDR latency series: (service, span name, kind, error) -> per-minute and per-hour histograms.
+  CREATE TABLE latency_series (
+    id INTEGER PRIMARY KEY, service_id INTEGER NOT NULL, name_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL, is_error INTEGER NOT NULL,
+    UNIQUE (service_id, name_id, kind, is_error));
+  CREATE TABLE latency_minutes (
+    series_id INTEGER NOT NULL, minute INTEGER NOT NULL, count INTEGER NOT NULL, hist TEXT NOT NULL,
+    PRIMARY KEY (series_id, minute)) WITHOUT ROWID;
+  CREATE TABLE latency_hours (
+    series_id INTEGER NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, hist TEXT NOT NULL,
+    PRIMARY KEY (series_id, hour)) WITHOUT ROWID;
+  `,
+];

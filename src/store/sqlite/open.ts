@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { MIGRATIONS } from './migrations.js';
+
+export const SPANS_DB_FILE = 'spans.db';
+
+export function spansDbPath(dataDir: string): string {
+  return path.join(dataDir, SPANS_DB_FILE);
+}
+
+/**
+ * Opens the writer connection and brings the schema up to date. WAL with synchronous=NORMAL keeps every
+ * committed transaction across a process crash (kill -9); only an OS crash or power loss can lose the last
+ * commits, the trade-off the Collector's persistent queue also makes.
+ */
+export function openWriterDb(dataDir: string): Database.Database {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(spansDbPath(dataDir));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  // Larger than the default 1000 pages: fewer, bigger checkpoints measured +22–31 % ingest here.
+  db.pragma('wal_autocheckpoint = 10000');
+  // After a checkpoint, truncate the WAL back to this size so that it does not stay at its peak.
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  migrate(db);
+  return db;
+}
+
+/** Read-only connection for queries; WAL lets it read while the writer worker commits. */
+export function openReaderDb(dataDir: string): Database.Database {
+  const db = new Database(spansDbPath(dataDir), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -32768');
+  return db;
+}
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Database.Database): void {
+  const current = schemaVersion(db);
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this spanlens (${MIGRATIONS.length}); upgrade spanlens or use another --data directory`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

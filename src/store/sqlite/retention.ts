@@ -1,0 +1,85 @@
+import type Database from 'better-sqlite3';
+import { WRITER_SQL } from './sql.js';
+
+export interface RetentionSettings {
+  /** Spans (and their trace index rows) older than this, by arrival time, are deleted. */
+  maxAgeMs: number;
+  /** Live data in the span database is kept under this many bytes by deleting the oldest minutes first. */
+  maxBytes: number;
+  /** Per-minute latency histograms are kept this long (finer windows); */
+  latencyMinutesMaxAgeMs: number;
+  /** per-hour ones this long (SLO periods need a month and more). */
+  latencyHoursMaxAgeMs: number;
+  /** Rows deleted per transaction: small, so that exports are written in between. */
+  batchRows: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Deletes old data in small steps. Each `step` runs one bounded transaction and says whether more work is
+ * left, so the writer can interleave export batches between steps.
+ */
+export class Retention {
+  private readonly stmt: Record<keyof typeof WRITER_SQL, Database.Statement>;
+  deletedSpans = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly settings: RetentionSettings,
+  ) {
+    const pick = [
+      'oldestIngestMinute',
+      'firstIngestMinuteAtOrAfter',
+      'deleteSpansBelow',
+      'deleteChunksBelow',
+      'deleteIngestMinutesBelow',
+      'deleteTraceSearchBefore',
+      'deleteLatencyMinutesBefore',
+      'deleteLatencyHoursBefore',
+      'serviceIds',
+      'maxSpanRowid',
+      'maxChunkRowid',
+    ] as const;
+    this.stmt = Object.fromEntries(pick.map((k) => [k, db.prepare(WRITER_SQL[k])])) as typeof this.stmt;
+  }
+
+  liveBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * size;
+  }
+
+  /** One bounded unit of work; returns true while more remains. */
+  step(nowMs: number): boolean {
+    let cutoffMinute = Math.floor((nowMs - this.settings.maxAgeMs) / MINUTE_MS);
+    if (this.liveBytes() > this.settings.maxBytes) {
+      const oldest = this.stmt.oldestIngestMinute.get() as { minute: number } | undefined;
+      // Over the size limit: drop the oldest arrival minute, then look again.
+      if (oldest) cutoffMinute = Math.max(cutoffMinute, oldest.minute + 1);
+    }
+    const bound = this.stmt.firstIngestMinuteAtOrAfter.get(cutoffMinute) as
+      | { minute: number; first_span_rowid: number; first_chunk_rowid: number }
+      | undefined;
+    const spanLimit = bound ? bound.first_span_rowid : (this.stmt.maxSpanRowid.get() as { id: number }).id + 1;
+    const chunkLimit = bound ? bound.first_chunk_rowid : (this.stmt.maxChunkRowid.get() as { id: number }).id + 1;
+    const cutoffNs = BigInt(cutoffMinute) * 60_000_000_000n;
+    const batch = this.settings.batchRows;
+
+    const more = this.db.transaction(() => {
+      const spans = this.stmt.deleteSpansBelow.run(spanLimit, batch).changes;
+      const chunks = this.stmt.deleteChunksBelow.run(chunkLimit, batch).changes;
+      let search = 0;
+      for (const { id } of this.stmt.serviceIds.all() as { id: number }[]) {
+        search += this.stmt.deleteTraceSearchBefore.run(id, cutoffNs, batch).changes;
+      }
+      this.deletedSpans += spans;
+      if (spans < batch && chunks < batch) this.stmt.deleteIngestMinutesBelow.run(cutoffMinute);
+      this.stmt.deleteLatencyMinutesBefore.run(Math.floor((nowMs - this.settings.latencyMinutesMaxAgeMs) / MINUTE_MS));
+      this.stmt.deleteLatencyHoursBefore.run(Math.floor((nowMs - this.settings.latencyHoursMaxAgeMs) / (60 * MINUTE_MS)));
+      return spans === batch || chunks === batch || search >= batch;
+    })();
+    return more || (this.liveBytes() > this.settings.maxBytes && bound !== undefined);
+  }
+}

@@ -1,0 +1,148 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { PermanentError, RetryableError } from '../../pipeline/errors.js';
+import type { ExportOutcome, OtlpExportRequest, TracesConsumer } from '../../pipeline/consumer.js';
+import type { FromWriter, ToWriter, WriterStats, WriterWorkerData } from './worker-protocol.js';
+
+interface Pending {
+  resolve: (value: FromWriter) => void;
+  reject: (err: Error) => void;
+}
+
+/** Retry delay suggested when the writer is down or failing. */
+const STORE_RETRY_AFTER_MS = 1000;
+
+/**
+ * The terminal TracesConsumer: hands each request to the writer worker and resolves after the worker
+ * has committed it. If the worker dies, in-flight exports fail as retryable and a new worker is started;
+ * nothing acknowledged can be lost because nothing is acknowledged before its commit.
+ */
+export class SqliteSpanStore implements TracesConsumer {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closing = false;
+  private restarts = 0;
+  private lastError = '';
+
+  constructor(
+    private readonly settings: WriterWorkerData,
+    private readonly logger: Logger,
+  ) {}
+
+  get healthy(): boolean {
+    return this.worker !== undefined && !this.closing;
+  }
+
+  get lastWriteError(): string {
+    return this.lastError;
+  }
+
+  async start(): Promise<void> {
+    await this.spawn();
+  }
+
+  consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
+    // Copy into a buffer this store owns outright, so it can be transferred to the worker without a second copy.
+    const body = new Uint8Array(request.body.byteLength);
+    body.set(request.body);
+    return this.call({ type: 'export', id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]).then(
+      (reply) => {
+        if (reply.type === 'exported') {
+          this.lastError = '';
+          return { accepted: reply.accepted, rejected: reply.rejected, message: reply.message };
+        }
+        if (reply.type === 'failed' && reply.permanent) throw new PermanentError(reply.message);
+        const message = reply.type === 'failed' ? reply.message : 'unexpected reply from the store';
+        this.lastError = message;
+        throw new RetryableError(message, STORE_RETRY_AFTER_MS);
+      },
+    );
+  }
+
+  /** Writes everything queued and merges pending latency data; after it resolves, queries see it all. */
+  async flush(): Promise<void> {
+    await this.call({ type: 'flush', id: 0 });
+  }
+
+  async stats(): Promise<WriterStats | undefined> {
+    const reply = await this.call({ type: 'stats', id: 0 });
+    return reply.type === 'done' ? reply.stats : undefined;
+  }
+
+  /** Idempotent: drains the queue, flushes histograms, checkpoints the WAL and stops the worker. */
+  async shutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const worker = this.worker;
+    if (!worker) return;
+    try {
+      await this.call({ type: 'close', id: 0 });
+    } finally {
+      this.worker = undefined;
+      await worker.terminate();
+    }
+  }
+
+  private call(message: ToWriter, transfer: ArrayBuffer[] = []): Promise<FromWriter> {
+    const worker = this.worker;
+    if (!worker) {
+      return Promise.reject(new RetryableError('span store is not running', STORE_RETRY_AFTER_MS));
+    }
+    const id = this.nextId++;
+    return new Promise<FromWriter>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  private spawn(): Promise<void> {
+    const fromSource = import.meta.url.endsWith('.ts');
+    const worker = new Worker(new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url), {
+      workerData: this.settings,
+      // Running from TypeScript sources (tests, tsx) the worker needs the same loader.
+      ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
+    });
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (message: FromWriter) => {
+        if (message.type === 'ready') {
+          ready = true;
+          this.worker = worker;
+          if (message.recoveredSpans > 0) {
+            this.logger.info({ spans: message.recoveredSpans }, 'latency histograms caught up after an unclean stop');
+          }
+          resolve();
+          return;
+        }
+        if (message.type === 'fatal') {
+          reject(new Error(`cannot open the span store in ${this.settings.dataDir}: ${message.message}`));
+          return;
+        }
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        pending.resolve(message);
+      });
+      worker.on('error', (err) => {
+        this.logger.error({ err }, 'span writer crashed');
+        if (!ready) reject(err);
+      });
+      worker.on('exit', (code) => {
+        const wasCurrent = this.worker === worker;
+        if (wasCurrent) this.worker = undefined;
+        for (const [id, pending] of this.pending) {
+          this.pending.delete(id);
+          pending.reject(new RetryableError('span store restarted; retry', STORE_RETRY_AFTER_MS));
+        }
+        if (this.closing || !ready || !wasCurrent) return;
+        this.restarts++;
+        const delay = Math.min(30_000, 250 * 2 ** Math.min(this.restarts, 7));
+        this.logger.error({ code, restartInMs: delay }, 'span writer exited; restarting');
+        setTimeout(() => {
+          if (!this.closing) this.spawn().catch((err: unknown) => this.logger.error({ err }, 'span writer restart failed'));
+        }, delay).unref();
+      });
+    });
+  }
+}

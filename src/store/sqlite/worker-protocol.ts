@@ -1,0 +1,34 @@
+import type { OtlpEncoding } from '../../model/otlp.js';
+import type { SpanWriterSettings } from './span-writer.js';
+import type { RetentionSettings } from './retention.js';
+
+/** Settings handed to the writer worker at spawn. */
+export interface WriterWorkerData {
+  dataDir: string;
+  writer: SpanWriterSettings;
+  retention: RetentionSettings;
+  /** Most spans written in one transaction (group commit bound). */
+  maxBatchSpans: number;
+  latencyFlushIntervalMs: number;
+  retentionIntervalMs: number;
+}
+
+export type ToWriter =
+  | { type: 'export'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
+  | { type: 'flush'; id: number }
+  | { type: 'stats'; id: number }
+  | { type: 'close'; id: number };
+
+export interface WriterStats {
+  liveBytes: number;
+  activeLatencySeries: number;
+  retentionDeletedSpans: number;
+  latencyWatermark: number;
+}
+
+export type FromWriter =
+  | { type: 'ready'; recoveredSpans: number }
+  | { type: 'fatal'; message: string }
+  | { type: 'exported'; id: number; accepted: number; rejected: number; message: string }
+  | { type: 'failed'; id: number; permanent: boolean; message: string }
+  | { type: 'done'; id: number; stats?: WriterStats };

@@ -1,0 +1,174 @@
+/**
+ * The SQLite writer thread. It owns the only write connection: decodes export requests, writes them in
+ * group-committed transactions, keeps the latency histograms and runs retention, so that none of this
+ * blocks the receivers' event loop. Each export is answered only after its transaction commits.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { openWriterDb } from './open.js';
+import { SqliteSpanWriter } from './span-writer.js';
+import { Retention } from './retention.js';
+import type { FromWriter, ToWriter, WriterWorkerData } from './worker-protocol.js';
+import { decodeTracesRequest } from '../../codec/traces-decode.js';
+import { MalformedProtobufError } from '../../codec/wire-reader.js';
+import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
+import type { DecodedTraces } from '../../model/decoded.js';
+
+const port = parentPort;
+if (!port) throw new Error('writer-worker must run as a worker thread');
+const settings = workerData as WriterWorkerData;
+
+type ExportMessage = Extract<ToWriter, { type: 'export' }>;
+
+function send(message: FromWriter): void {
+  port?.postMessage(message);
+}
+
+function decode(message: ExportMessage): DecodedTraces {
+  const body = Buffer.from(message.body);
+  if (message.encoding === 'protobuf') return decodeTracesRequest(body);
+  const { proto, rejected, reasons } = transcodeTracesJson(body);
+  const decoded = decodeTracesRequest(Buffer.from(proto.buffer, proto.byteOffset, proto.byteLength));
+  decoded.rejected += rejected;
+  decoded.reasons.unshift(...reasons);
+  return decoded;
+}
+
+let db: Database.Database;
+let writer: SqliteSpanWriter;
+let retention: Retention;
+try {
+  db = openWriterDb(settings.dataDir);
+  writer = new SqliteSpanWriter(db, settings.writer);
+  retention = new Retention(db, settings.retention);
+  const recoveredSpans = writer.latency.recover(Date.now());
+  send({ type: 'ready', recoveredSpans });
+} catch (err) {
+  send({ type: 'fatal', message: (err as Error).message });
+  process.exit(1);
+}
+
+const queue: ExportMessage[] = [];
+let drainScheduled = false;
+let retentionRunning = false;
+
+function scheduleDrain(): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  // setImmediate, not a microtask: messages that arrived during the last commit are delivered first,
+  // so they join the next transaction (group commit).
+  setImmediate(drain);
+}
+
+function drain(): void {
+  drainScheduled = false;
+  const batch: { id: number; decoded: DecodedTraces }[] = [];
+  let spans = 0;
+  while (queue.length > 0 && spans < settings.maxBatchSpans) {
+    const message = queue.shift() as ExportMessage;
+    try {
+      const decoded = decode(message);
+      batch.push({ id: message.id, decoded });
+      spans += decoded.spanCount;
+    } catch (err) {
+      const permanent = err instanceof MalformedProtobufError || err instanceof MalformedJsonError;
+      const prefix = message.encoding === 'json' ? 'invalid OTLP/JSON: ' : 'invalid OTLP protobuf: ';
+      send({ type: 'failed', id: message.id, permanent, message: prefix + (err as Error).message });
+    }
+  }
+  if (batch.length > 0) {
+    try {
+      const accepted = writer.writeBatch(
+        batch.map((b) => b.decoded),
+        Date.now(),
+      );
+      batch.forEach((b, i) => {
+        const reasons = b.decoded.reasons;
+        send({
+          type: 'exported',
+          id: b.id,
+          accepted: accepted[i] ?? 0,
+          rejected: b.decoded.rejected,
+          message: reasons.length > 0 ? `${b.decoded.rejected} span(s) rejected: ${reasons.join('; ')}` : '',
+        });
+      });
+    } catch (err) {
+      // Disk full, I/O error, lock timeout: the client must retry, never drop.
+      for (const b of batch) {
+        send({ type: 'failed', id: b.id, permanent: false, message: `store write failed: ${(err as Error).message}` });
+      }
+    }
+  }
+  if (queue.length > 0) scheduleDrain();
+}
+
+function drainAll(): void {
+  while (queue.length > 0) drain();
+}
+
+function runRetention(): void {
+  if (retentionRunning) return;
+  retentionRunning = true;
+  const loop = (): void => {
+    let more = false;
+    try {
+      more = retention.step(Date.now());
+    } catch {
+      more = false; // Retried on the next interval; a failed delete loses nothing.
+    }
+    if (more) setImmediate(loop);
+    else retentionRunning = false;
+  };
+  loop();
+}
+
+const flushTimer = setInterval(() => {
+  try {
+    writer.latency.flush();
+    writer.latency.evictStale(Date.now());
+  } catch {
+    // Deltas stay in memory and the watermark does not move: the next flush (or a restart) retries.
+  }
+}, settings.latencyFlushIntervalMs);
+const retentionTimer = setInterval(runRetention, settings.retentionIntervalMs);
+setImmediate(runRetention);
+
+function stats(): FromWriter {
+  return {
+    type: 'done',
+    id: 0,
+    stats: {
+      liveBytes: retention.liveBytes(),
+      activeLatencySeries: writer.latency.activeSeries,
+      retentionDeletedSpans: retention.deletedSpans,
+      latencyWatermark: writer.latency.flushedWatermark,
+    },
+  };
+}
+
+port.on('message', (message: ToWriter) => {
+  switch (message.type) {
+    case 'export':
+      queue.push(message);
+      scheduleDrain();
+      return;
+    case 'flush':
+      drainAll();
+      writer.latency.flush();
+      send({ type: 'done', id: message.id });
+      return;
+    case 'stats':
+      send({ ...stats(), id: message.id } as FromWriter);
+      return;
+    case 'close':
+      clearInterval(flushTimer);
+      clearInterval(retentionTimer);
+      drainAll();
+      writer.latency.flush();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      send({ type: 'done', id: message.id });
+      port.close();
+      return;
+  }
+});
