@@ -97,12 +97,7 @@ export class SqliteSpanStore implements TracesConsumer {
   }
 
   private spawn(): Promise<void> {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const worker = new Worker(new URL(fromSource ? './writer-worker.ts' : './writer-worker.js', import.meta.url), {
-      workerData: this.settings,
-      // Running from TypeScript sources (tests, tsx) the worker needs the same loader.
-      ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
-    });
+    const worker = createWriterWorker(this.settings);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: FromWriter) => {
@@ -145,4 +140,18 @@ export class SqliteSpanStore implements TracesConsumer {
       });
     });
   }
+}
+
+/**
+ * Built code runs the compiled worker. From TypeScript sources (tests, `tsx src/main.ts`) the worker
+ * registers tsx through its API before importing the entry: on Node 20 hooks registered by a worker's
+ * `--import` are not applied to the worker's own entry module.
+ */
+function createWriterWorker(workerData: WriterWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData });
+  }
+  const entry = JSON.stringify(new URL('./writer-worker.ts', import.meta.url).href);
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }
