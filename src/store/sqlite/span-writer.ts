@@ -61,6 +61,13 @@ export class SqliteSpanWriter {
     this.resources = new BlobDictionary(db, WRITER_SQL.selectResourceByDigest, db.prepare(WRITER_SQL.insertResource));
     this.scopes = new BlobDictionary(db, WRITER_SQL.selectScopeByDigest, db.prepare(WRITER_SQL.insertScope));
     this.dedup = new DedupWindow(settings.dedupWindowSpans);
+    // Clients re-send exports whose acknowledgement was lost, typically across a restart: remember
+    // the newest stored spans (a rowid-ordered read, no index needed) as if they had just arrived.
+    const newest = db.prepare(WRITER_SQL.newestSpanIds).all(settings.dedupWindowSpans) as { trace_id: Buffer; span_id: Buffer }[];
+    for (let i = newest.length - 1; i >= 0; i--) {
+      const row = newest[i] as { trace_id: Buffer; span_id: Buffer };
+      this.dedup.seen(row.trace_id.toString('latin1') + row.span_id.toString('latin1'));
+    }
     this.latency = new LatencyStore(db, settings.latency, this.services, this.names);
     this.stmt = {
       span: db.prepare(WRITER_SQL.insertSpan),

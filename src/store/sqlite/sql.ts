@@ -19,6 +19,7 @@ export const WRITER_SQL = {
     error_count) VALUES (?, ?, ?, ?, ?, ?)`,
   insertIngestMinute:
     'INSERT OR IGNORE INTO ingest_minutes (minute, first_span_rowid, first_chunk_rowid) VALUES (?, ?, ?)',
+  newestSpanIds: 'SELECT trace_id, span_id FROM spans ORDER BY rowid DESC LIMIT ?',
   maxSpanRowid: 'SELECT coalesce(max(rowid), 0) AS id FROM spans',
   maxChunkRowid: 'SELECT coalesce(max(rowid), 0) AS id FROM trace_chunks',
 
