@@ -24,6 +24,8 @@ export interface SpawnDaemonOptions {
   mainPath?: string;
   /** Ports are learned from info-level log lines, so nothing quieter than info. */
   logLevel?: 'info' | 'debug' | 'trace';
+  /** A YAML config file (`--config`), e.g. for what-if benchmark runs with other tuning. */
+  configFile?: string;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
@@ -92,6 +94,7 @@ function start(entry: 'tsx' | 'dist', options: SpawnDaemonOptions): Promise<Spaw
     main, 'serve',
     '--otlp-grpc', '127.0.0.1:0', '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0',
     '--data', options.dataDir, '--log-level', options.logLevel ?? 'info',
+    ...(options.configFile !== undefined ? ['--config', options.configFile] : []),
   ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,

@@ -36,6 +36,7 @@ export class LatencyStore {
   private minuteDeltas = new Map<number, Map<number, LatencyHistogram>>();
   private watermark: number;
   private pendingWatermark: number;
+  private held = false;
   private readonly stmt: Record<
     'insertSeries' | 'selectMinute' | 'upsertMinute' | 'selectHour' | 'upsertHour' | 'setMeta' | 'getMeta',
     Database.Statement
@@ -99,13 +100,19 @@ export class LatencyStore {
     if (rowid > this.pendingWatermark) this.pendingWatermark = rowid;
   }
 
+  /** After a failed record, never advance the watermark past unrecorded spans: restart replays them. */
+  holdWatermark(): void {
+    this.held = true;
+  }
+
   get dirty(): boolean {
     return this.minuteDeltas.size > 0 || this.pendingWatermark !== this.watermark;
   }
 
   /** Merges the deltas into the stored minute and hour histograms in one transaction. */
   flush(): void {
-    if (!this.dirty) return;
+    // Held: stored histograms stay exactly at the watermark, so the replay at the next start is exact.
+    if (!this.dirty || this.held) return;
     const deltas = this.minuteDeltas;
     const watermark = this.pendingWatermark;
     this.db.transaction(() => {

@@ -87,12 +87,9 @@ export class SqliteSpanWriter {
   writeBatch(requests: readonly DecodedTraces[], nowMs: number): number[] {
     const newKeys: string[] = [];
     const committed: CommittedSpan[] = [];
+    let accepted: number[];
     try {
-      const accepted = this.db.transaction(() => this.insertAll(requests, nowMs, newKeys, committed))();
-      for (const c of committed) {
-        this.latency.record(c.rowid, c.serviceId, c.nameId, c.kind, c.isError, c.startNs, c.durationNs, nowMs);
-      }
-      return accepted;
+      accepted = this.db.transaction(() => this.insertAll(requests, nowMs, newKeys, committed))();
     } catch (err) {
       for (const key of newKeys) this.dedup.forget(key);
       this.services.reload();
@@ -102,6 +99,16 @@ export class SqliteSpanWriter {
       this.currentIngestMinute = -1;
       throw err;
     }
+    // Committed: from here nothing may report the batch as failed (a client would re-send it). If a
+    // histogram write fails, the watermark stays behind and the next start replays these spans.
+    try {
+      for (const c of committed) {
+        this.latency.record(c.rowid, c.serviceId, c.nameId, c.kind, c.isError, c.startNs, c.durationNs, nowMs);
+      }
+    } catch {
+      this.latency.holdWatermark();
+    }
+    return accepted;
   }
 
   private insertAll(requests: readonly DecodedTraces[], nowMs: number, newKeys: string[], committed: CommittedSpan[]): number[] {
