@@ -8,26 +8,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { traceServiceDefinition } from '../src/receivers/otlp/grpc.js';
 import { decodeTracesRequest } from '../src/codec/traces-decode.js';
 
-const identity = (b: Buffer): Buffer => b;
 const EMPTY = Buffer.alloc(0);
 const MAX_REQUEST = 64 * 1024 * 1024;
 let decodedSpans = 0;
 
 const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_REQUEST });
 server.addService(
-  {
-    Export: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
+  // The daemon's own registration, so the reference pays exactly the daemon's gRPC costs.
+  traceServiceDefinition,
   {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       try {

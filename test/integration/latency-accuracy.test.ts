@@ -3,6 +3,8 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { getOk, makeTempDir, removeDir, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { postProto } from '../helpers/otlp-raw.js';
 import { makeSpans, type SpanSpec } from '../helpers/workload.js';
+// A seeded PRNG (the load generator's), so a failure reproduces.
+import { prng } from '../../bench/lib/otlp-payload.js';
 
 /**
  * /api/latency against ground truth: percentiles of 5000 known durations must match the exact
@@ -14,17 +16,6 @@ const SERVICE = 'latency-truth';
 const PERCENTILES = [50, 90, 95, 99, 99.9];
 const MS = 1_000_000;
 
-/** mulberry32: a small deterministic PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Log-normal durations (median ~20 ms, long tail) clamped to [0.5 ms, 30 s], in whole nanoseconds. */
 function durationsNs(count: number, seed: number): bigint[] {

@@ -19,7 +19,7 @@ const identity = (b: Buffer): Buffer => b;
  * deserializer throws, while OTLP wants INVALID_ARGUMENT for bad payloads, so we decode ourselves.
  * Only TraceService is registered; other signals get UNIMPLEMENTED, as a Collector without that pipeline does.
  */
-const traceService: grpc.ServiceDefinition = {
+export const traceServiceDefinition: grpc.ServiceDefinition = {
   Export: {
     path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
     requestStream: false,
@@ -51,7 +51,7 @@ export class OtlpGrpcReceiver {
       'grpc.max_receive_message_length': this.settings.maxRequestBytes,
       'grpc.max_send_message_length': 4 * 1024 * 1024,
     });
-    server.addService(traceService, { Export: this.exportTraces });
+    server.addService(traceServiceDefinition, { Export: this.exportTraces });
     const target = formatEndpoint(this.settings.endpoint);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, actualPort) => {
