@@ -12,6 +12,7 @@
  *   store             → pipeline, model, codec, telemetry, analysis (its port types)
  *   analysis          → model                 pure: no store implementation, no I/O libraries
  *   api               → store/ports, analysis, codec, model, telemetry, net   never receivers or store/sqlite
+ *   mcp               → store/ports, analysis, model, telemetry, net            the only importer of the MCP SDK
  *   service.ts, main.ts  composition root: anything
  */
 const layer = (name, allowed) => ({
@@ -38,7 +39,15 @@ module.exports = {
     layer('processing', ['pipeline/', 'model/', 'telemetry/']),
     layer('store', ['pipeline/', 'model/', 'codec/', 'telemetry/', 'analysis/']),
     layer('analysis', ['model/']),
-    layer('api', ['store/ports.ts', 'analysis/', 'codec/', 'model/', 'telemetry/', 'net/']),
+    layer('api', ['store/ports.ts', 'analysis/', 'codec/', 'model/', 'telemetry/', 'net/', 'mcp/']),
+    layer('mcp', ['store/ports.ts', 'analysis/', 'model/', 'telemetry/', 'net/']),
+    {
+      name: 'mcp-sdk-only-in-mcp',
+      severity: 'error',
+      comment: 'only src/mcp imports the MCP SDK, so an SDK upgrade touches one folder',
+      from: { pathNot: '^src/mcp/' },
+      to: { path: '@modelcontextprotocol' },
+    },
     {
       name: 'analysis-is-pure',
       severity: 'error',

@@ -22,3 +22,12 @@ export interface ExportOutcome {
 export interface TracesConsumer {
   consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome>;
 }
+
+/**
+ * Same contract as TracesConsumer for ExportMetricsServiceRequest bodies: resolves once accepted data
+ * points are durable; `rejected` counts data points refused one by one (OTLP partial_success).
+ * The Prometheus scrape receiver feeds the same consumer with OTLP/JSON it builds from the exposition.
+ */
+export interface MetricsConsumer {
+  consumeMetrics(request: OtlpExportRequest): Promise<ExportOutcome>;
+}
