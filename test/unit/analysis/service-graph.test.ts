@@ -126,11 +126,11 @@ describe('SG-v1', () => {
     expect(serviceGraphToMermaid(g)).toBe(
       [
         'graph LR',
-        '  n0[(\"mysql\")]',
-        '  n1((\"user\"))',
-        '  n2[\"web #quot;edge#quot;\"]',
-        '  n1 -->|\"1 calls, 0% err, p95 10ms\"| n2',
-        '  n2 -->|\"1 calls, 100% err, p95 8ms\"| n0',
+        '  n0[("mysql")]',
+        '  n1(("user"))',
+        '  n2["web #quot;edge#quot;"]',
+        '  n1 -->|"1 calls, 0% err, p95 10ms"| n2',
+        '  n2 -->|"1 calls, 100% err, p95 8ms"| n0',
       ].join('\n'),
     );
     const checkout = buildServiceGraph(checkoutTraces(), { windowNs: MINUTE });
