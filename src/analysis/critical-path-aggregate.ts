@@ -9,9 +9,12 @@
  */
 import type { TraceSpan } from '../model/trace.js';
 import { CpState } from './critical-path-clip.js';
+import { tailContrastOf, type TailContrast, type TraceContribution } from './critical-path-tail.js';
 import { criticalPathsOfForest } from './critical-path.js';
 import { compareBigint, nearestRank, nsToMs, ratio } from './time.js';
 import { buildTraceForest } from './trace-tree.js';
+
+export type { TailContrast, TailContrastRow } from './critical-path-tail.js';
 
 export interface AggregateOptions {
   /** Root-latency quantile that defines the slow tail for `tailContrast` (default 0.9). */
@@ -21,8 +24,15 @@ export interface AggregateOptions {
   /** Keep only traces whose primary root has this service / span name. */
   rootService?: string;
   rootName?: string;
+  /** Keep only traces whose primary root ends in `(startNs, endNs]` (window membership by end time). */
+  rootEndWindow?: { startNs: bigint; endNs: bigint };
+  /** Latency band: keep roots at least this long, and/or at or above this quantile of the matched roots. */
+  minRootDurationNs?: bigint;
+  minRootQuantile?: number;
   /** Call-path rows returned (default 50). Operation rows are all returned. */
   callPathLimit?: number;
+  /** Longer call paths are shown as their first 4 and last operations around an elision (default 16). */
+  maxPathSegments?: number;
   /** Row naming, e.g. `${method} ${http.route}` for high-cardinality span names (default span.name). */
   nameOf?: (span: TraceSpan) => string;
 }
@@ -70,26 +80,6 @@ export interface RootLatency {
   p99Ms: number | null;
 }
 
-export interface TailContrastRow {
-  service: string;
-  name: string;
-  tailCriticalMs: number;
-  tailShare: number;
-  allShare: number;
-  /** tailShare − allShare: positive means the operation grows in the slow tail. */
-  shareDelta: number;
-  tailTracesOnPath: number;
-}
-
-export interface TailContrast {
-  quantile: number;
-  thresholdNs: bigint;
-  thresholdMs: number;
-  traceCount: number;
-  /** By shareDelta desc, then tail critical time desc, service, name. */
-  rows: TailContrastRow[];
-}
-
 export interface CriticalPathAggregate {
   /** Traces given, after the root filter, and actually analysed (≤ maxTraces). */
   inputTraceCount: number;
@@ -106,13 +96,6 @@ export interface CriticalPathAggregate {
   tailContrast: TailContrast | null;
   /** Traces whose forest needed repairs (orphans, cycles, duplicates, negative durations). */
   tracesWithAnomalies: number;
-}
-
-interface TraceContribution {
-  traceId: string;
-  rootNs: bigint;
-  /** (operation id, critical ns) per operation on this trace's path. */
-  ops: Map<number, bigint>;
 }
 
 interface TrieNode {
@@ -154,13 +137,25 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
 
   // Forests first: the root filter needs the primary root. Process in trace-id order so the result
   // does not depend on the order the store returned traces in.
-  const forests = traces
+  let forests = traces
     .filter((t) => t.length > 0)
     .map((t) => buildTraceForest(t))
     .filter((f) => {
-      const root = f.nodes[f.primaryRoot]?.span;
-      return root !== undefined && (options.rootService === undefined || root.service === options.rootService) && (options.rootName === undefined || nameOf(root) === options.rootName);
+      const root = f.nodes[f.primaryRoot];
+      if (root === undefined) return false;
+      const w = options.rootEndWindow;
+      return (
+        (options.rootService === undefined || root.span.service === options.rootService) &&
+        (options.rootName === undefined || nameOf(root.span) === options.rootName) &&
+        (w === undefined || (root.endNs > w.startNs && root.endNs <= w.endNs)) &&
+        (options.minRootDurationNs === undefined || root.endNs - root.startNs >= options.minRootDurationNs)
+      );
     });
+  if (options.minRootQuantile !== undefined) {
+    const rootNs = (f: (typeof forests)[number]): bigint => f.nodes[f.primaryRoot]!.endNs - f.nodes[f.primaryRoot]!.startNs;
+    const cut = nearestRank(forests.map(rootNs).sort(compareBigint), options.minRootQuantile);
+    if (cut !== null) forests = forests.filter((f) => rootNs(f) >= cut);
+  }
   const matchedTraceCount = forests.length;
   let chosen = forests.map((f) => ({ f, h: hashTraceId(f.traceId) }));
   const sampled = chosen.length > maxTraces;
@@ -238,12 +233,11 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
   const pathRows = trie.map((t, id) => ({ t, id })).filter(({ t }) => t.criticalNs > 0n);
   pathRows.sort((a, b) => compareBigint(b.t.criticalNs, a.t.criticalNs) || a.id - b.id);
   const callPaths = pathRows.slice(0, options.callPathLimit ?? 50).map(({ t, id }): CpCallPathRow => {
-    const parts: string[] = [];
-    for (let p = id; p !== -1; p = trie[p]!.parent) parts.push(`${opKeys[trie[p]!.op]!.service}:${opKeys[trie[p]!.op]!.name}`);
     const op = opKeys[t.op]!;
+    const { path, depth } = pathText(trie, opKeys, id, options.maxPathSegments ?? 16);
     return {
-      path: parts.reverse().join(' > '),
-      depth: parts.length,
+      path,
+      depth,
       service: op.service,
       name: op.name,
       criticalNs: t.criticalNs,
@@ -283,9 +277,24 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
     operations,
     callPaths,
     callPathCount: pathRows.length,
-    tailContrast: tailContrastOf(contributions, durations, opKeys, operations, totalRootNs, tailQuantile),
+    tailContrast: tailContrastOf(contributions, durations, opKeys, totalRootNs, tailQuantile),
     tracesWithAnomalies,
   };
+}
+
+/**
+ * `service:name > …` for a trie node. Deep paths (thousands of levels exist) keep their first 4 and
+ * last operations around "… (n more) …", so a row stays readable and bounded.
+ */
+function pathText(trie: TrieNode[], opKeys: { service: string; name: string }[], id: number, max: number): { path: string; depth: number } {
+  const ids: number[] = [];
+  for (let p = id; p !== -1; p = trie[p]!.parent) ids.push(p);
+  ids.reverse();
+  const label = (p: number): string => `${opKeys[trie[p]!.op]!.service}:${opKeys[trie[p]!.op]!.name}`;
+  if (ids.length <= max) return { path: ids.map(label).join(' > '), depth: ids.length };
+  const head = ids.slice(0, 4).map(label);
+  const tail = ids.slice(ids.length - (max - 4)).map(label);
+  return { path: [...head, `… (${ids.length - max} more) …`, ...tail].join(' > '), depth: ids.length };
 }
 
 function operationRows(
@@ -317,58 +326,6 @@ function operationRows(
   });
   rows.sort((a, b) => compareBigint(b.criticalNs, a.criticalNs) || cmpStr(a.service, b.service) || cmpStr(a.name, b.name));
   return rows;
-}
-
-/** BubbleUp applied to the critical path: which operations take a bigger share in the slow tail. */
-function tailContrastOf(
-  contributions: TraceContribution[],
-  durationsAsc: bigint[],
-  opKeys: { service: string; name: string }[],
-  operations: CpOperationRow[],
-  totalRootNs: bigint,
-  quantile: number,
-): TailContrast | null {
-  const threshold = nearestRank(durationsAsc, quantile);
-  if (threshold === null) return null;
-  const tail = contributions.filter((t) => t.rootNs >= threshold);
-  const tailRootNs = tail.reduce((a, t) => a + t.rootNs, 0n);
-  const sums = new Map<number, { ns: bigint; traces: number }>();
-  for (const t of tail) {
-    for (const [op, ns] of t.ops) {
-      const s = sums.get(op) ?? { ns: 0n, traces: 0 };
-      s.ns += ns;
-      s.traces++;
-      sums.set(op, s);
-    }
-  }
-  const allShare = new Map(operations.map((r) => [`${r.service}\u0000${r.name}`, r.criticalNs]));
-  const rows = opKeys.flatMap((key, op): (TailContrastRow & { ns: bigint })[] => {
-    const all = allShare.get(`${key.service}\u0000${key.name}`);
-    if (all === undefined) return [];
-    const s = sums.get(op) ?? { ns: 0n, traces: 0 };
-    const tailShare = ratio(s.ns, tailRootNs);
-    const aShare = ratio(all, totalRootNs);
-    return [
-      {
-        service: key.service,
-        name: key.name,
-        ns: s.ns,
-        tailCriticalMs: nsToMs(s.ns),
-        tailShare,
-        allShare: aShare,
-        shareDelta: Math.round((tailShare - aShare) * 1e6) / 1e6,
-        tailTracesOnPath: s.traces,
-      },
-    ];
-  });
-  rows.sort((a, b) => b.shareDelta - a.shareDelta || compareBigint(b.ns, a.ns) || cmpStr(a.service, b.service) || cmpStr(a.name, b.name));
-  return {
-    quantile,
-    thresholdNs: threshold,
-    thresholdMs: nsToMs(threshold),
-    traceCount: tail.length,
-    rows: rows.map(({ ns: _ns, ...row }) => row),
-  };
 }
 
 export interface BottleneckOptions {
