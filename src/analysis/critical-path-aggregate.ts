@@ -106,6 +106,10 @@ interface TrieNode {
   tracesOnPath: number;
   worstNs: bigint;
   worstTraceId: string;
+  /** Number of operations from the root to here (root = 1). */
+  depth: number;
+  /** This trace's critical time on the path while the trace is being added (0 between traces). */
+  traceNs: bigint;
 }
 
 /** FNV-1a 32-bit: a stable, platform-independent sampling key. */
@@ -164,7 +168,8 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
 
   const opIds = new Map<string, number>();
   const opKeys: { service: string; name: string }[] = [];
-  const trieIds = new Map<string, number>();
+  // Trie children per parent path id (+1, so the root level is slot 0): operation id → path id.
+  const trieChildren: Map<number, number>[] = [new Map()];
   const trie: TrieNode[] = [];
   const contributions: TraceContribution[] = [];
   const opSpans: number[] = [];
@@ -175,53 +180,55 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
     const cp = criticalPathsOfForest(forest);
     const rootIdx = forest.primaryRoot;
     const rootNode = forest.nodes[rootIdx]!;
-    const segments = cp.segmentsByRoot[rootNode.rootOrdinal]!;
-    // Critical time of the primary root's tree only (other roots have their own paths).
-    const critical = new Map<number, bigint>();
-    for (const s of segments) critical.set(s.node, (critical.get(s.node) ?? 0n) + (s.endNs - s.startNs));
-
+    // Every node belongs to one root's tree, so within the primary tree criticalNs is the primary path's.
+    const critical = cp.criticalNs;
     const ops = new Map<number, bigint>();
-    const pathNs = new Map<number, bigint>();
-    const pathOf = new Map<number, number>();
+    const touched: number[] = [];
+    const pathOf = new Int32Array(forest.nodes.length);
     // Top-down over the primary root's kept tree: a path id for every span whose ancestors are on it.
     const stack = [rootIdx];
     while (stack.length > 0) {
       const i = stack.pop()!;
       const node = forest.nodes[i]!;
-      const opKey = `${node.span.service}\u0000${nameOf(node.span)}`;
+      const name = nameOf(node.span);
+      const opKey = `${node.span.service}\u0000${name}`;
       let op = opIds.get(opKey);
       if (op === undefined) {
         op = opKeys.length;
         opIds.set(opKey, op);
-        opKeys.push({ service: node.span.service, name: nameOf(node.span) });
+        opKeys.push({ service: node.span.service, name });
         opSpans.push(0);
       }
-      const parentPath = node.parent === -1 || i === rootIdx ? -1 : pathOf.get(node.parent)!;
-      const trieKey = `${parentPath}:${op}`;
-      let path = trieIds.get(trieKey);
+      const parentPath = i === rootIdx ? -1 : pathOf[node.parent]!;
+      const siblings = trieChildren[parentPath + 1]!;
+      let path = siblings.get(op);
       if (path === undefined) {
         path = trie.length;
-        trieIds.set(trieKey, path);
-        trie.push({ parent: parentPath, op, criticalNs: 0n, spansOnPath: 0, tracesOnPath: 0, worstNs: -1n, worstTraceId: '' });
+        siblings.set(op, path);
+        trie.push({ parent: parentPath, depth: parentPath === -1 ? 1 : trie[parentPath]!.depth + 1, op, criticalNs: 0n, spansOnPath: 0, tracesOnPath: 0, worstNs: -1n, worstTraceId: '', traceNs: 0n });
+        trieChildren.push(new Map());
       }
-      pathOf.set(i, path);
-      const c = critical.get(i) ?? 0n;
+      pathOf[i] = path;
+      const c = critical[i]!;
       if (c > 0n) {
         ops.set(op, (ops.get(op) ?? 0n) + c);
         opSpans[op]!++;
-        pathNs.set(path, (pathNs.get(path) ?? 0n) + c);
-        trie[path]!.spansOnPath++;
+        const t = trie[path]!;
+        if (t.traceNs === 0n) touched.push(path);
+        t.traceNs += c;
+        t.spansOnPath++;
       }
       for (const k of node.children) if (cp.clip.state[k] === CpState.KEPT) stack.push(k);
     }
-    for (const [path, ns] of pathNs) {
+    for (const path of touched) {
       const t = trie[path]!;
-      t.criticalNs += ns;
+      t.criticalNs += t.traceNs;
       t.tracesOnPath++;
-      if (ns > t.worstNs) {
-        t.worstNs = ns;
+      if (t.traceNs > t.worstNs) {
+        t.worstNs = t.traceNs;
         t.worstTraceId = forest.traceId;
       }
+      t.traceNs = 0n;
     }
     contributions.push({ traceId: forest.traceId, rootNs: rootNode.endNs - rootNode.startNs, ops });
   }
@@ -287,14 +294,20 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
  * last operations around "… (n more) …", so a row stays readable and bounded.
  */
 function pathText(trie: TrieNode[], opKeys: { service: string; name: string }[], id: number, max: number): { path: string; depth: number } {
-  const ids: number[] = [];
-  for (let p = id; p !== -1; p = trie[p]!.parent) ids.push(p);
-  ids.reverse();
   const label = (p: number): string => `${opKeys[trie[p]!.op]!.service}:${opKeys[trie[p]!.op]!.name}`;
-  if (ids.length <= max) return { path: ids.map(label).join(' > '), depth: ids.length };
-  const head = ids.slice(0, 4).map(label);
-  const tail = ids.slice(ids.length - (max - 4)).map(label);
-  return { path: [...head, `… (${ids.length - max} more) …`, ...tail].join(' > '), depth: ids.length };
+  const depth = trie[id]!.depth;
+  const keepTail = depth <= max ? depth : max - 4;
+  const tail: string[] = [];
+  const head: string[] = [];
+  // One walk up, remembering only the labels shown (no per-level arrays on 20,000-level paths).
+  for (let p = id; p !== -1; p = trie[p]!.parent) {
+    if (tail.length < keepTail) tail.push(label(p));
+    else if (trie[p]!.depth <= 4) head.push(label(p));
+  }
+  const parts = [...head.reverse()];
+  if (depth > max) parts.push(`… (${depth - max} more) …`);
+  parts.push(...tail.reverse());
+  return { path: parts.join(' > '), depth };
 }
 
 function operationRows(

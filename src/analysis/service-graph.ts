@@ -17,8 +17,11 @@ import { compareBigint, nearestRank, nsToMs } from './time.js';
 import { buildTraceForest } from './trace-tree.js';
 
 export type ServiceNodeType = 'service' | 'user' | 'database' | 'messaging_system' | 'virtual';
-/** As the collector labels it: '' for an instrumented client/server pair. */
-export type ConnectionType = '' | 'messaging_system' | 'database' | 'virtual_node';
+/**
+ * As the collector labels it: '' for an instrumented client/server pair. 'inferred' (ours, opt-in) marks
+ * a SERVER/CONSUMER span whose in-trace parent is not a CLIENT/PRODUCER but runs in another service.
+ */
+export type ConnectionType = '' | 'messaging_system' | 'database' | 'virtual_node' | 'inferred';
 
 /** One request seen in one trace; cache these per trace and aggregate per window. */
 export interface ServiceEdgeObservation {
@@ -59,8 +62,13 @@ function virtualPeer(span: TraceSpan): { name: string; type: ServiceNodeType; co
   return { name: peer ?? attrString(span, Attr.serverAddress) ?? 'unknown', type: 'virtual', connectionType: 'virtual_node' };
 }
 
+export interface TraceServiceEdgesOptions {
+  /** SG-v1 step 2's optional inferred edge `parent.service → s.service` (default false). */
+  inferEdges?: boolean;
+}
+
 /** SG-v1 steps 1–3 for one (complete) trace. */
-export function traceServiceEdges(spans: readonly TraceSpan[]): TraceServiceEdges {
+export function traceServiceEdges(spans: readonly TraceSpan[], options: TraceServiceEdgesOptions = {}): TraceServiceEdges {
   const forest = buildTraceForest(spans);
   const { nodes } = forest;
   const paired = new Uint8Array(nodes.length);
@@ -95,6 +103,18 @@ export function traceServiceEdges(spans: readonly TraceSpan[]): TraceServiceEdge
       });
     } else {
       unpairedSpans++;
+      if (options.inferEdges === true && p !== undefined && p.span.service !== s.span.service) {
+        edges.push({
+          client: p.span.service,
+          server: s.span.service,
+          connectionType: 'inferred',
+          clientType: 'service',
+          serverType: 'service',
+          clientNs: null,
+          serverNs: s.endNs - s.startNs,
+          failed: error[s.index]!,
+        });
+      }
     }
   }
   for (const c of nodes) {
@@ -148,7 +168,7 @@ export interface ServiceGraph {
   unpairedSpans: number;
 }
 
-export interface ServiceGraphOptions {
+export interface ServiceGraphOptions extends TraceServiceEdgesOptions {
   /** Length of the window the traces were selected from, for rps. */
   windowNs: bigint;
 }
@@ -219,7 +239,7 @@ export function aggregateServiceEdges(perTrace: readonly TraceServiceEdges[], op
 /** SG-v1 over whole traces: `traceServiceEdges` per trace, then `aggregateServiceEdges`. */
 export function buildServiceGraph(traces: readonly (readonly TraceSpan[])[], options: ServiceGraphOptions): ServiceGraph {
   return aggregateServiceEdges(
-    traces.filter((t) => t.length > 0).map((t) => traceServiceEdges(t)),
+    traces.filter((t) => t.length > 0).map((t) => traceServiceEdges(t, options)),
     options,
   );
 }
@@ -292,7 +312,7 @@ export function serviceGraphToMermaid(graph: ServiceGraph): string {
   for (const e of graph.edges) {
     const err = Math.round(e.errorRate * 1000) / 10;
     const label = `${e.requestCount} calls, ${err}% err, p95 ${formatMs(e.serverP95Ms)}`;
-    const arrow = e.connectionType === 'messaging_system' ? '-.->' : '-->';
+    const arrow = e.connectionType === 'messaging_system' || e.connectionType === 'inferred' ? '-.->' : '-->';
     lines.push(`  ${ids.get(e.client)!} ${arrow}|"${mermaidText(label)}"| ${ids.get(e.server)!}`);
   }
   return lines.join('\n');

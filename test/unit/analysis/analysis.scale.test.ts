@@ -1,6 +1,8 @@
 /**
  * The other analyses on the same deep and wide shapes as CP-v1's scale test: no recursion anywhere,
- * bounded outputs. Bounds are generous (5 s); measured times are in the test names (2-core shared box).
+ * bounded outputs. Each analysis is bounded at a generous 5 s. Measured on the shared 2-core box
+ * (load 3–5, 2026-11-25), each analysis alone: 0.1–0.9 s on the 20k chain (20,000 distinct operations,
+ * the worst case for AGG-v1 rows), 0.3–1.0 s on the 50k fan-out; up to ~1.1 s each inside a parallel run.
  */
 import { describe, expect, it } from 'vitest';
 import { aggregateCriticalPaths } from '../../../src/analysis/critical-path-aggregate.js';
@@ -28,7 +30,7 @@ function timed<T>(f: () => T): { value: T; ms: number } {
 }
 
 describe('analyses at scale', () => {
-  it('errors, aggregation and service graph on a 20,000-level all-error chain (measured ~0.3–0.6 s in total)', () => {
+  it('errors, aggregation and service graph on a 20,000-level all-error chain (each ≤ ~1.1 s measured)', () => {
     const spans = mkTrace(chain(20_000));
     const errors = timed(() => analyzeTraceErrors(spans));
     expect(errors.value.rootCauses).toHaveLength(1);
@@ -42,12 +44,11 @@ describe('analyses at scale', () => {
     const graph = timed(() => buildServiceGraph([spans], { windowNs: 60_000_000_000n }));
     // user→c0, 9,999 CLIENT→SERVER pairs, and the last (unpaired CLIENT) span to its virtual peer.
     expect(graph.value.edges.reduce((a, e) => a + e.requestCount, 0)).toBe(10_001);
-    const total = errors.ms + groups.ms + agg.ms + graph.ms;
     console.log(`20k chain: errors ${errors.ms.toFixed(0)} ms, groups ${groups.ms.toFixed(0)} ms, aggregate ${agg.ms.toFixed(0)} ms, graph ${graph.ms.toFixed(0)} ms`);
-    expect(total).toBeLessThan(5000);
+    for (const t of [errors, groups, agg, graph]) expect(t.ms).toBeLessThan(5000);
   });
 
-  it('errors, aggregation and service graph on a 50,000-child fan-out (measured ~0.3–0.6 s in total)', () => {
+  it('errors, aggregation and service graph on a 50,000-child fan-out (each ≤ ~1.1 s measured)', () => {
     const rows: Row[] = [{ id: 'root', start: 0, end: 1_000_000, kind: SpanKind.SERVER, service: 'api' }];
     for (let i = 0; i < 50_000; i++) {
       const start = (i * 7919) % 900_000;
@@ -62,8 +63,7 @@ describe('analyses at scale', () => {
     expect(agg.value.totalRootMs).toBe(1);
     const graph = timed(() => buildServiceGraph([spans], { windowNs: 60_000_000_000n }));
     expect(graph.value.edges.find((e) => e.server === 'redis')).toMatchObject({ requestCount: 50_000, failedCount: 16_667 });
-    const total = errors.ms + agg.ms + graph.ms;
     console.log(`50k fan-out: errors ${errors.ms.toFixed(0)} ms, aggregate ${agg.ms.toFixed(0)} ms, graph ${graph.ms.toFixed(0)} ms`);
-    expect(total).toBeLessThan(5000);
+    for (const t of [errors, agg, graph]) expect(t.ms).toBeLessThan(5000);
   });
 });

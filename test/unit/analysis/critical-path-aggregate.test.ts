@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateCriticalPaths, findBottlenecks } from '../../../src/analysis/critical-path-aggregate.js';
+import { routeBasedName } from '../../../src/analysis/semconv.js';
 import { SpanKind } from '../../../src/model/span.js';
 import { checkoutTraces } from './checkout-fixture.js';
 import { mkTrace, traceIdOf, type Row } from './fixture.js';
@@ -94,10 +95,20 @@ describe('AGG-v1', () => {
 
   it('names rows with nameOf (e.g. route-based names for high-cardinality span names)', () => {
     const traces = [1, 2].map((n) =>
-      mkTrace([{ id: 'r', start: 0, end: 10, name: `GET /user/${n}`, attrs: { 'http.route': '/user/:id' } }], traceIdOf(n)),
+      mkTrace(
+        [
+          { id: 'r', start: 0, end: 10, name: `GET /user/${n}`, kind: SpanKind.SERVER, attrs: { 'http.route': '/user/:id', 'http.method': 'GET' } },
+          { id: 'c', parent: 'r', start: 2, end: 4, name: `SELECT ${n}` },
+        ],
+        traceIdOf(n),
+      ),
     );
-    const agg = aggregateCriticalPaths(traces, { nameOf: (s) => `GET ${String(s.attributes['http.route'] ?? s.name)}` });
-    expect(agg.operations.map((r) => [r.name, r.tracesOnPath])).toEqual([['GET /user/:id', 2]]);
+    const agg = aggregateCriticalPaths(traces, { nameOf: routeBasedName, rootName: 'GET /user/:id' });
+    expect(agg.operations.map((r) => [r.name, r.tracesOnPath])).toEqual([
+      ['GET /user/:id', 2],
+      ['SELECT 1', 1],
+      ['SELECT 2', 1],
+    ]);
   });
 
   it('selects by root end window (start, end] and by latency band', () => {

@@ -112,6 +112,10 @@ describe('SG-v1', () => {
     const te = traceServiceEdges(t);
     expect(te.unpairedSpans).toBe(2);
     expect(te.edges.find((e) => e.client === 'a' && e.server === 'b')).toMatchObject({ failed: true, clientNs: 30n, serverNs: 28n });
+    expect(te.edges.some((e) => e.connectionType === 'inferred')).toBe(false);
+    // Opt-in: the INTERNAL a-span → SERVER b-span hop becomes an inferred edge (the missing parent does not).
+    const inferred = traceServiceEdges(t, { inferEdges: true }).edges.filter((e) => e.connectionType === 'inferred');
+    expect(inferred).toEqual([{ client: 'a', server: 'b', connectionType: 'inferred', clientType: 'service', serverType: 'service', clientNs: null, serverNs: 38n, failed: false }]);
   });
 
   it('renders Mermaid with escaped names and labelled edges, and cuts a neighbourhood', () => {
