@@ -3,7 +3,9 @@
  * connector's pairing (CLIENT span ↔ its SERVER child, PRODUCER ↔ CONSUMER), computed per stored trace
  * so there is no TTL race, plus virtual nodes: `user` for parentless SERVER/CONSUMER spans and a peer for
  * every unpaired CLIENT/PRODUCER span (`peer.service` > `db.system.name`/`db.system` > `server.address`
- * > `net.peer.name`).
+ * > `net.peer.name`). A parentless CONSUMER that links to a PRODUCER in another trace (messaging that
+ * starts a new trace; the collector's ProducerKey) is paired with that producer when both traces are
+ * aggregated together, and falls back to the `user` edge otherwise.
  *
  * Only kind-based pairs make edges, so a span never creates an edge to an in-process (INTERNAL) child of
  * its own service — the self-loop Jaeger's parent→child counting produces. A CLIENT→SERVER call between
@@ -35,6 +37,20 @@ export interface ServiceEdgeObservation {
   clientNs: bigint | null;
   serverNs: bigint;
   failed: boolean;
+  /**
+   * On an unpaired PRODUCER's virtual edge: `traceId:spanId` of the producer, so a CONSUMER in another
+   * trace that links to it can replace the virtual peer when the traces are aggregated together.
+   */
+  producerKey?: string;
+}
+
+/** A parentless CONSUMER span with links: paired with the linked producers across traces if present. */
+export interface LinkedConsumer {
+  server: string;
+  serverNs: bigint;
+  failed: boolean;
+  /** `traceId:spanId` of every linked span (batch receives link several messages). */
+  producerKeys: string[];
 }
 
 export interface TraceServiceEdges {
@@ -44,6 +60,8 @@ export interface TraceServiceEdges {
   edges: ServiceEdgeObservation[];
   /** SERVER/CONSUMER spans whose parent is missing or not a CLIENT/PRODUCER span. */
   unpairedSpans: number;
+  /** Parentless CONSUMER spans with links; their `user` edge is decided at aggregation. */
+  linkedConsumers: LinkedConsumer[];
 }
 
 const isCaller = (kind: number): boolean => kind === SpanKind.CLIENT || kind === SpanKind.PRODUCER;
@@ -74,6 +92,7 @@ export function traceServiceEdges(spans: readonly TraceSpan[], options: TraceSer
   const paired = new Uint8Array(nodes.length);
   const error = nodes.map((n) => isEffectiveError(n.span));
   const edges: ServiceEdgeObservation[] = [];
+  const linkedConsumers: LinkedConsumer[] = [];
   let unpairedSpans = 0;
   for (const s of nodes) {
     if (!isCallee(s.span.kind)) continue;
@@ -89,6 +108,14 @@ export function traceServiceEdges(spans: readonly TraceSpan[], options: TraceSer
         clientNs: p.endNs - p.startNs,
         serverNs: s.endNs - s.startNs,
         failed: error[p.index]! || error[s.index]!,
+      });
+    } else if (p === undefined && s.parentSpanId === '' && s.span.kind === SpanKind.CONSUMER && s.span.links.length > 0) {
+      // Messaging that starts a new trace (the collector's ProducerKey case): pair across traces later.
+      linkedConsumers.push({
+        server: s.span.service,
+        serverNs: s.endNs - s.startNs,
+        failed: error[s.index]!,
+        producerKeys: s.span.links.map((l) => `${l.traceId.toLowerCase()}:${l.spanId.toLowerCase()}`),
       });
     } else if (p === undefined && s.parentSpanId === '') {
       edges.push({
@@ -121,7 +148,7 @@ export function traceServiceEdges(spans: readonly TraceSpan[], options: TraceSer
     if (!isCaller(c.span.kind) || paired[c.index] === 1) continue;
     const peer = virtualPeer(c.span);
     const d = c.endNs - c.startNs;
-    edges.push({
+    const edge: ServiceEdgeObservation = {
       client: c.span.service,
       server: peer.name,
       connectionType: peer.connectionType,
@@ -130,10 +157,12 @@ export function traceServiceEdges(spans: readonly TraceSpan[], options: TraceSer
       clientNs: d,
       serverNs: d,
       failed: error[c.index]!,
-    });
+    };
+    if (c.span.kind === SpanKind.PRODUCER) edge.producerKey = `${forest.traceId}:${c.spanId}`;
+    edges.push(edge);
   }
   const services = [...new Set(nodes.map((n) => n.span.service))].sort();
-  return { traceId: forest.traceId, services, edges, unpairedSpans };
+  return { traceId: forest.traceId, services, edges, unpairedSpans, linkedConsumers };
 }
 
 export interface ServiceGraphNode {
@@ -187,22 +216,53 @@ export function aggregateServiceEdges(perTrace: readonly TraceServiceEdges[], op
   };
   const acc = new Map<string, { key: ServiceEdgeObservation; count: number; failed: number; client: bigint[]; server: bigint[] }>();
   let unpairedSpans = 0;
+  const add = (e: ServiceEdgeObservation): void => {
+    noteVirtual(e.client, e.clientType);
+    noteVirtual(e.server, e.serverType);
+    const k = `${e.client}\u0000${e.server}\u0000${e.connectionType}`;
+    let a = acc.get(k);
+    if (a === undefined) {
+      a = { key: e, count: 0, failed: 0, client: [], server: [] };
+      acc.set(k, a);
+    }
+    a.count++;
+    if (e.failed) a.failed++;
+    if (e.clientNs !== null) a.client.push(e.clientNs);
+    a.server.push(e.serverNs);
+  };
+  // Consumers that started their own trace, by the producer they link to.
+  const consumersOf = new Map<string, LinkedConsumer[]>();
+  for (const t of perTrace) {
+    for (const c of t.linkedConsumers) {
+      for (const key of new Set(c.producerKeys)) {
+        const list = consumersOf.get(key) ?? [];
+        list.push(c);
+        consumersOf.set(key, list);
+      }
+    }
+  }
+  const matched = new Set<LinkedConsumer>();
   for (const t of perTrace) {
     for (const s of t.services) services.add(s);
     unpairedSpans += t.unpairedSpans;
     for (const e of t.edges) {
-      noteVirtual(e.client, e.clientType);
-      noteVirtual(e.server, e.serverType);
-      const k = `${e.client}\u0000${e.server}\u0000${e.connectionType}`;
-      let a = acc.get(k);
-      if (a === undefined) {
-        a = { key: e, count: 0, failed: 0, client: [], server: [] };
-        acc.set(k, a);
+      const consumers = e.producerKey === undefined ? undefined : consumersOf.get(e.producerKey);
+      if (consumers === undefined) {
+        add(e);
+        continue;
       }
-      a.count++;
-      if (e.failed) a.failed++;
-      if (e.clientNs !== null) a.client.push(e.clientNs);
-      a.server.push(e.serverNs);
+      // The traced consumer replaces the producer's virtual peer (one request per linked message).
+      for (const c of consumers) {
+        matched.add(c);
+        add({ ...e, server: c.server, serverType: 'service', connectionType: 'messaging_system', serverNs: c.serverNs, failed: e.failed || c.failed });
+      }
+    }
+  }
+  // Unmatched ones are requests from outside, as for any parentless consumer (SG-v1 step 2).
+  for (const t of perTrace) {
+    for (const c of t.linkedConsumers) {
+      if (matched.has(c)) continue;
+      add({ client: 'user', server: c.server, connectionType: 'virtual_node', clientType: 'user', serverType: 'service', clientNs: null, serverNs: c.serverNs, failed: c.failed });
     }
   }
   const seconds = Number(options.windowNs) / 1e9;

@@ -76,6 +76,24 @@ describe('SG-v1', () => {
     expect(g.edges.some((e) => e.client === 'user')).toBe(false);
   });
 
+  it('messaging across traces: a parentless CONSUMER linked to a PRODUCER in another trace is paired with it', () => {
+    // trace 1: orders PRODUCER p1 (unpaired in its own trace); trace 2: billing CONSUMER linked to p1;
+    // trace 3: billing CONSUMER linked to a producer nobody traced → user edge, as any parentless consumer.
+    const t1 = mkTrace([{ id: 'p1', start: 0, end: 5, service: 'orders', kind: PRODUCER, attrs: { 'messaging.system': 'kafka' } }], traceIdOf(1));
+    const link = (traceId: string, spanId: string) => ({ traceId, spanId, attributes: {} });
+    const t2 = mkTrace([{ id: 'c1', start: 50, end: 80, service: 'billing', kind: CONSUMER, links: [link(traceIdOf(1), 'P1')], status: StatusCode.ERROR }], traceIdOf(2));
+    const t3 = mkTrace([{ id: 'c2', start: 50, end: 60, service: 'billing', kind: CONSUMER, links: [link(traceIdOf(9), 'p9')] }], traceIdOf(3));
+    const g = buildServiceGraph([t1, t2, t3], { windowNs: MINUTE });
+    expect(g.edges.map((e) => [e.client, e.server, e.connectionType, e.requestCount, e.failedCount, e.clientP50Ms, e.serverP50Ms])).toEqual([
+      ['orders', 'billing', 'messaging_system', 1, 1, 0, 0],
+      ['user', 'billing', 'virtual_node', 1, 0, null, 0],
+    ]);
+    expect(g.nodes.map((n) => n.name)).toEqual(['billing', 'orders', 'user']);
+    // Without the consumer's trace the producer still goes to its messaging system.
+    expect(buildServiceGraph([t1], { windowNs: MINUTE }).edges.map((e) => e.server)).toEqual(['kafka']);
+    expect(traceServiceEdges(t2)).toMatchObject({ edges: [], linkedConsumers: [{ server: 'billing', producerKeys: [`${traceIdOf(1)}:p1`] }] });
+  });
+
   it('virtual peers: db.system.name and db.system, peer.service precedence, server.address, net.peer.name, unknown', () => {
     const t = mkTrace([
       { id: 'r', start: 0, end: 100, service: 'api', kind: SERVER },
