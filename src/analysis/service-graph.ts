@@ -9,7 +9,8 @@
  *
  * Only kind-based pairs make edges, so a span never creates an edge to an in-process (INTERNAL) child of
  * its own service — the self-loop Jaeger's parent→child counting produces. A CLIENT→SERVER call between
- * two spans of the same service is a real network hop and is kept.
+ * two spans of the same service (a loopback call) is a real hop, but service_map promises no self-edges,
+ * so aggregation counts such requests in `selfCallCount` instead of drawing them unless asked to.
  */
 import { SpanKind } from '../model/span.js';
 import type { TraceSpan } from '../model/trace.js';
@@ -195,11 +196,15 @@ export interface ServiceGraph {
   /** By requestCount desc, then client, server, connectionType. */
   edges: ServiceGraphEdge[];
   unpairedSpans: number;
+  /** Requests whose client and server are the same service, left out of `edges` (see keepSelfEdges). */
+  selfCallCount: number;
 }
 
 export interface ServiceGraphOptions extends TraceServiceEdgesOptions {
   /** Length of the window the traces were selected from, for rps. */
   windowNs: bigint;
+  /** Draw client == server edges (loopback calls) instead of only counting them (default false). */
+  keepSelfEdges?: boolean;
 }
 
 /** Non-service node types in precedence order, when one name shows up as several kinds of peer. */
@@ -216,7 +221,12 @@ export function aggregateServiceEdges(perTrace: readonly TraceServiceEdges[], op
   };
   const acc = new Map<string, { key: ServiceEdgeObservation; count: number; failed: number; client: bigint[]; server: bigint[] }>();
   let unpairedSpans = 0;
+  let selfCallCount = 0;
   const add = (e: ServiceEdgeObservation): void => {
+    if (e.client === e.server && options.keepSelfEdges !== true) {
+      selfCallCount++;
+      return;
+    }
     noteVirtual(e.client, e.clientType);
     noteVirtual(e.server, e.serverType);
     const k = `${e.client}\u0000${e.server}\u0000${e.connectionType}`;
@@ -293,7 +303,7 @@ export function aggregateServiceEdges(perTrace: readonly TraceServiceEdges[], op
   const names = new Set<string>();
   for (const e of edges) names.add(e.client).add(e.server);
   const nodes = [...names].sort().map((name): ServiceGraphNode => ({ name, type: services.has(name) ? 'service' : virtualTypes.get(name) ?? 'virtual' }));
-  return { traceCount: perTrace.length, windowNs: options.windowNs, nodes, edges, unpairedSpans };
+  return { traceCount: perTrace.length, windowNs: options.windowNs, nodes, edges, unpairedSpans, selfCallCount };
 }
 
 /** SG-v1 over whole traces: `traceServiceEdges` per trace, then `aggregateServiceEdges`. */

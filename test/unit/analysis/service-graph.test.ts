@@ -54,6 +54,23 @@ describe('SG-v1', () => {
     );
     expect(g.edges.map((e) => [e.client, e.server])).toEqual([['user', 'api']]);
     expect(g.edges.some((e) => e.client === e.server)).toBe(false);
+    expect(g.selfCallCount).toBe(0);
+  });
+
+  it('counts loopback CLIENT→SERVER calls within one service instead of drawing a self-edge (opt-in to draw)', () => {
+    const t = mkTrace([
+      { id: 'a', start: 0, end: 10, service: 'api', kind: SERVER },
+      { id: 'b', parent: 'a', start: 1, end: 9, service: 'api', kind: CLIENT },
+      { id: 'c', parent: 'b', start: 2, end: 8, service: 'api', kind: SERVER },
+    ]);
+    const g = buildServiceGraph([t], { windowNs: MINUTE });
+    expect(g.edges.map((e) => [e.client, e.server])).toEqual([['user', 'api']]);
+    expect(g.selfCallCount).toBe(1);
+    const kept = buildServiceGraph([t], { windowNs: MINUTE, keepSelfEdges: true });
+    expect(kept.edges.map((e) => [e.client, e.server])).toEqual([
+      ['api', 'api'],
+      ['user', 'api'],
+    ]);
   });
 
   it('messaging: PRODUCER→CONSUMER pair, and an unpaired producer goes to its messaging system', () => {
