@@ -201,7 +201,10 @@ export interface ErrorGroup {
   errorRate: number;
   /** How many of the group's spans were root-cause candidates themselves. */
   rootCauseCount: number;
-  /** The most frequent originating error (best-ranked candidate below each span), ties by service/name. */
+  /**
+   * The most frequent originating error (the best-ranked root-cause candidate in each span's subtree),
+   * by (service, name), ties by service then name; spanId is from its first occurrence.
+   */
   originating: (SpanRef & { count: number }) | null;
   sampleMessage: string | null;
   firstSeenNs: bigint;
