@@ -58,7 +58,6 @@ describe('analyses at scale', () => {
     const errors = timed(() => analyzeTraceErrors(spans));
     expect(errors.value.rootCauseCount).toBe(16_667);
     expect(errors.value.rootCauses).toHaveLength(100);
-    expect(analyzeTraceErrors(spans, { limit: 20_000 }).rootCauses).toHaveLength(16_667);
     const agg = timed(() => aggregateCriticalPaths([spans]));
     expect(agg.value.totalRootMs).toBe(1);
     const graph = timed(() => buildServiceGraph([spans], { windowNs: 60_000_000_000n }));
