@@ -11,6 +11,10 @@ import { OtlpGrpcReceiver } from './receivers/otlp/grpc.js';
 import { OtlpHttpReceiver } from './receivers/otlp/http.js';
 import { ReadRoutes } from './api/read-routes.js';
 import { ApiServer } from './api/server.js';
+import { PrometheusScrapeReceiver } from './receivers/prometheus/scraper.js';
+import { SelfMetrics } from './telemetry/self-metrics.js';
+import { WritableProbe } from './telemetry/data-dir.js';
+import type { MetricsConsumer } from './pipeline/consumer.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -24,6 +28,9 @@ export interface Spanlens {
   readonly reader: SqliteSpanReader;
   readonly counters: IngestCounters;
   readonly limiter: IngestLimiter;
+  /** Present when scrape targets are configured. */
+  readonly scraper: PrometheusScrapeReceiver | undefined;
+  readonly selfMetrics: SelfMetrics;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
   shutdown(): Promise<void>;
 }
@@ -81,20 +88,45 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     const reader = new SqliteSpanReader(openReaderDb(dataDir));
     stops.push(async () => reader.close());
 
+    const writable = new WritableProbe(dataDir);
     const readiness = {
       problems: (): string[] => {
         const problems: string[] = [];
         if (!store.healthy) problems.push('span store is not running');
         if (store.lastWriteError) problems.push(`span store cannot write: ${store.lastWriteError}`);
+        const unwritable = writable.check();
+        if (unwritable) problems.push(unwritable);
         if (limiter.saturated) problems.push('ingest queue is full');
         return problems;
       },
     };
+    const scraper =
+      config.scrape.targets.length === 0
+        ? undefined
+        : new PrometheusScrapeReceiver(
+            {
+              targets: config.scrape.targets.map((t) => ({ url: t.url, intervalMs: t.interval, timeoutMs: t.timeout, job: t.job })),
+              maxBodyBytes: config.scrape.maxBodySize,
+            },
+            pendingMetricsStore(logger),
+            logger.child({ component: 'receiver/prometheus' }),
+          );
+    const selfMetrics = new SelfMetrics({
+      counters,
+      queue: () => ({ ...limiter.stats(), saturated: limiter.saturated }),
+      store: async () => {
+        const stats = await store.stats();
+        return stats && { liveBytes: stats.liveBytes, latencySeries: stats.activeLatencySeries, retentionDeletedSpans: stats.retentionDeletedSpans };
+      },
+      dataDir,
+      scrapeTargets: () => scraper?.status() ?? [],
+    });
     const api = new ApiServer(
       parseEndpoint(config.api.endpoint),
       new ReadRoutes(reader, reader, Date.now),
       readiness,
       logger.child({ component: 'api' }),
+      selfMetrics,
     );
     const addresses: BoundAddresses = { api: await api.start() };
     stops.push(() => api.shutdown(deadline));
@@ -119,6 +151,10 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       addresses.otlpHttp = await http.start();
       stops.push(() => http.shutdown(deadline));
     }
+    if (scraper) {
+      scraper.start();
+      stops.push(() => scraper.shutdown());
+    }
     logger.info({ dataDir }, 'spanlens started');
 
     let stopping: Promise<void> | undefined;
@@ -128,10 +164,27 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       reader,
       counters,
       limiter,
+      scraper,
+      selfMetrics,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * Stands in for the metrics store until it lands (branch `metrics`): scraped points are acknowledged and
+ * dropped, so scrape status and self-telemetry work meanwhile. Replace with the store's MetricsConsumer.
+ */
+function pendingMetricsStore(logger: Logger): MetricsConsumer {
+  let warned = false;
+  return {
+    consumeMetrics: () => {
+      if (!warned) logger.warn('metric storage is not part of this build yet: scraped metrics are not stored');
+      warned = true;
+      return Promise.resolve({ accepted: 0, rejected: 0, message: '' });
+    },
+  };
 }

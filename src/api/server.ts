@@ -6,12 +6,18 @@ import { closeServer, listen } from '../net/http-listen.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { TimeRangeError } from './time-range.js';
 
+/** Self-telemetry in the Prometheus exposition format (telemetry/self-metrics.ts). */
+export interface MetricsExposition {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
 export interface Readiness {
   /** Empty when ready; otherwise why not (store down, ingest queue saturated, …). */
   problems(): string[];
 }
 
-/** The API port: health and readiness probes and the JSON read API (later also /mcp and /metrics). */
+/** The API port: health and readiness probes, /metrics (self-telemetry) and the JSON read API (later also /mcp). */
 export class ApiServer {
   private server: http.Server | undefined;
   private readonly startedAt = Date.now();
@@ -21,6 +27,7 @@ export class ApiServer {
     private readonly routes: ReadRoutes,
     private readonly readiness: Readiness,
     private readonly logger: Logger,
+    private readonly metrics?: MetricsExposition,
   ) {}
 
   async start(): Promise<Endpoint> {
@@ -57,6 +64,12 @@ export class ApiServer {
       const problems = this.readiness.problems();
       return json(res, problems.length === 0 ? 200 : 503, { ready: problems.length === 0, problems });
     }
+    if (path === '/metrics' && this.metrics) {
+      const text = await this.metrics.render();
+      res.writeHead(200, { 'Content-Type': this.metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
     let reply: ApiReply;
     try {
       if (path === '/api/services') reply = await this.routes.services();
@@ -73,7 +86,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
+const ROUTES = ['/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

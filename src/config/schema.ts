@@ -33,6 +33,28 @@ export const configSchema = z
       .strict()
       .prefault({}),
     api: z.object({ endpoint: endpoint.default('127.0.0.1:4320') }).strict().prefault({}),
+    /** Prometheus/OpenMetrics targets to scrape (env METRICS_ENDPOINT adds one). */
+    scrape: z
+      .object({
+        targets: z
+          .array(
+            z
+              .object({
+                url: z.url({ protocol: /^https?$/ }),
+                interval: duration.prefault('15s'),
+                timeout: duration.prefault('10s'),
+                /** Becomes service.name of the scraped metrics, like Prometheus' job label. */
+                job: z.string().min(1).default('scrape'),
+              })
+              .strict()
+              .refine((t) => t.timeout <= t.interval && t.interval > 0, { message: 'timeout must not exceed a non-zero interval' }),
+          )
+          .default([]),
+        /** Largest exposition read from a target. */
+        maxBodySize: byteSize.prefault('16MiB'),
+      })
+      .strict()
+      .prefault({}),
     storage: z
       .object({
         dataDir: z.string().min(1).default('./data'),

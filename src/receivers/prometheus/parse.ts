@@ -209,10 +209,10 @@ class Parser {
   private omFamilyOf(name: string): MetricFamily {
     const current = this.current;
     if (current && fits(current, name, 'openmetrics')) return current;
-    if (this.byName.has(name)) this.fail(`metric family ${name} appears twice (families must not be interleaved)`);
     if (current?.typed && name.startsWith(current.name) && TYPE_SUFFIXES.has(name.slice(current.name.length))) {
       this.fail(`sample ${name} does not belong to the ${current.type} family ${current.name}`);
     }
+    if (this.byName.has(name)) this.fail(`metric family ${name} appears twice (families must not be interleaved)`);
     return this.newFamily(name);
   }
 
