@@ -59,10 +59,14 @@ export class SelfMetrics {
   readonly registry = new client.Registry();
   private store: StoreStats = {};
   private diskBytes = 0;
+  private queue: QueueStats | undefined;
 
   constructor(private readonly sources: SelfMetricsSources) {
     const r = this.registry;
     client.collectDefaultMetrics({ register: r });
+    // prom-client names three gauges with a counter's _total suffix, which `promtool check metrics` rejects;
+    // the per-type nodejs_active_handles/requests/resources gauges it also exposes carry the same data.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
     const c = sources.counters;
     const field = (name: string): Partial<Record<string, number>> | undefined =>
       (c as unknown as Record<string, Partial<Record<string, number>> | undefined>)[name];
@@ -96,12 +100,13 @@ export class SelfMetrics {
     );
 
     const q = ['queue'];
-    gauge(r, 'queue_size', 'Export requests queued or being written.', q, () => [[{ queue: 'ingest' }, sources.queue().inflightRequests]]);
-    gauge(r, 'queue_capacity', 'Export requests the queue holds before refusing.', q, () => [[{ queue: 'ingest' }, sources.queue().maxInflightRequests]]);
-    gauge(r, 'queue_size_bytes', 'Decompressed bytes queued or being written.', q, () => [[{ queue: 'ingest' }, sources.queue().inflightBytes]]);
-    gauge(r, 'queue_capacity_bytes', 'Decompressed bytes the queue holds before refusing.', q, () => [[{ queue: 'ingest' }, sources.queue().maxInflightBytes]]);
-    gauge(r, 'queue_saturated', '1 while the ingest queue refuses exports.', q, () => [[{ queue: 'ingest' }, sources.queue().saturated ? 1 : 0]]);
-    counter(r, 'queue_refused_requests_total', 'Export requests refused because the queue was full.', q, () => [[{ queue: 'ingest' }, sources.queue().refused]]);
+    const queue = (): QueueStats => this.queue ?? sources.queue();
+    gauge(r, 'queue_size', 'Export requests queued or being written.', q, () => [[{ queue: 'ingest' }, queue().inflightRequests]]);
+    gauge(r, 'queue_capacity', 'Export requests the queue holds before refusing.', q, () => [[{ queue: 'ingest' }, queue().maxInflightRequests]]);
+    gauge(r, 'queue_size_bytes', 'Decompressed bytes queued or being written.', q, () => [[{ queue: 'ingest' }, queue().inflightBytes]]);
+    gauge(r, 'queue_capacity_bytes', 'Decompressed bytes the queue holds before refusing.', q, () => [[{ queue: 'ingest' }, queue().maxInflightBytes]]);
+    gauge(r, 'queue_saturated', '1 while the ingest queue refuses exports.', q, () => [[{ queue: 'ingest' }, queue().saturated ? 1 : 0]]);
+    counter(r, 'queue_refused_requests_total', 'Export requests refused because the queue was full.', q, () => [[{ queue: 'ingest' }, queue().refused]]);
 
     gauge(r, 'spanlens_store_size_bytes', 'Bytes of the data directory on disk (database, WAL, shm).', [], () => [[{}, this.diskBytes]]);
     gauge(r, 'spanlens_store_live_bytes', 'Bytes of the database in use (pages not on the free list).', [], () => optional({}, this.store.liveBytes));
@@ -135,6 +140,8 @@ export class SelfMetrics {
 
   /** The exposition; store statistics and the disk size are fetched once per scrape. */
   async render(): Promise<string> {
+    // The queue first: the store's answer may wait behind the very writes that fill the queue.
+    this.queue = this.sources.queue();
     const [store, disk] = await Promise.all([this.sources.store().catch(() => undefined), dataDirBytes(this.sources.dataDir)]);
     if (store) this.store = store;
     this.diskBytes = disk;
