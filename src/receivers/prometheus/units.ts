@@ -1,6 +1,6 @@
 /**
  * `# UNIT` → OTel unit, per the compatibility spec: full words to UCUM abbreviations, "ratio" → "1",
- * "foo_per_bar" → "foo/bar". Units not in the table are kept as written.
+ * "foo_per_bar" → "foo/bar" (singular after _per_, e.g. bytes_per_second → By/s). Units not in the table are kept as written.
  */
 const WORDS: Record<string, string> = {
   days: 'd',
@@ -35,5 +35,5 @@ export function otelUnit(unit: string): string {
   if (unit === '') return '';
   const per = unit.indexOf('_per_');
   if (per > 0) return `${otelUnit(unit.slice(0, per))}/${otelUnit(unit.slice(per + 5))}`;
-  return WORDS[unit] ?? unit;
+  return WORDS[unit] ?? WORDS[`${unit}s`] ?? unit;
 }
