@@ -52,6 +52,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         batchRows: 5_000,
       },
       maxBatchSpans: config.storage.maxBatchSpans,
+      metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
     },
@@ -105,16 +106,23 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
+        limiter,
       );
       addresses.otlpGrpc = await grpc.start();
       stops.push(() => grpc.shutdown(deadline));
     }
     if (otlp.http.enabled) {
       const http = new OtlpHttpReceiver(
-        { endpoint: parseEndpoint(otlp.http.endpoint), maxRequestBytes: otlp.maxRequestSize, tracesPath: otlp.http.tracesPath },
+        {
+          endpoint: parseEndpoint(otlp.http.endpoint),
+          maxRequestBytes: otlp.maxRequestSize,
+          tracesPath: otlp.http.tracesPath,
+          metricsPath: otlp.http.metricsPath,
+        },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-http' }),
+        limiter,
       );
       addresses.otlpHttp = await http.start();
       stops.push(() => http.shutdown(deadline));

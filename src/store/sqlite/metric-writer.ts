@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { METRIC_WRITER_SQL } from './sql.js';
+import { canonicalLabels } from '../../codec/metrics-normalize.js';
+import { seriesLabels, type DecodedMetrics, type MetricDescriptor, type MetricPoint, type MetricSeriesBatch } from '../../model/metric.js';
+
+export interface MetricStoreSettings {
+  /** Distinct series kept; the points of further new series go to one overflow series per metric. */
+  maxSeries: number;
+  /** Most data points written in one transaction (group commit bound). */
+  maxBatchPoints: number;
+}
+
+export const DEFAULT_METRIC_STORE_SETTINGS: MetricStoreSettings = { maxSeries: 10_000, maxBatchPoints: 50_000 };
+
+/** The label the OTel SDKs put on their cardinality-limit overflow series; ours means the same. */
+export const OVERFLOW_LABEL = 'otel.metric.overflow';
+
+const HOUR_NS = 3_600_000_000_000n;
+
+export function bucketOf(timeNs: bigint): number {
+  return Number(timeNs / HOUR_NS);
+}
+
+type Stmts = { [K in keyof typeof METRIC_WRITER_SQL]: Database.Statement };
+
+interface SeriesEntry {
+  id: number;
+  overflow: boolean;
+}
+
+/**
+ * Writes normalized metric batches into the series store, one synchronous transaction per call.
+ * Series identity is a SHA-1 of (name, type, resource attributes, point attributes); the digest → id map
+ * is kept in memory (it is bounded by the series cap). Caller: the writer worker, which owns the only
+ * write connection.
+ */
+export class SqliteMetricWriter {
+  private readonly stmt: Stmts;
+  private readonly metricIds = new Map<string, { id: number; unit: string; description: string; monotonic: boolean; temporality: number }>();
+  private readonly series = new Map<string, SeriesEntry>();
+  private regularSeries = 0;
+  overflowPoints = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly settings: MetricStoreSettings,
+  ) {
+    this.stmt = Object.fromEntries(Object.entries(METRIC_WRITER_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Stmts;
+    for (const row of this.stmt.selectMetrics.all() as {
+      id: number; name: string; type: string; unit: string; description: string; monotonic: number; temporality: number;
+    }[]) {
+      this.metricIds.set(`${row.name}\0${row.type}`, {
+        id: row.id, unit: row.unit, description: row.description, monotonic: row.monotonic === 1, temporality: row.temporality,
+      });
+    }
+    for (const row of this.stmt.selectSeries.all() as { id: number; digest: Buffer; overflow: number }[]) {
+      this.series.set(row.digest.toString('hex'), { id: row.id, overflow: row.overflow === 1 });
+      if (row.overflow !== 1) this.regularSeries++;
+    }
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Writes every batch in one transaction; returns the accepted point count of each. */
+  writeBatch(requests: DecodedMetrics[]): number[] {
+    return this.db.transaction(() => requests.map((r) => this.writeRequest(r)))();
+  }
+
+  /** Deletes what is older than `cutoffNs` in bounded steps; true while more remains. */
+  deleteBefore(cutoffNs: bigint, batchRows: number): { more: boolean; points: number } {
+    const bucket = bucketOf(cutoffNs);
+    return this.db.transaction(() => {
+      const points = this.stmt.deletePointsBefore.run(bucket, batchRows).changes;
+      const exemplars = this.stmt.deleteExemplarsBefore.run(bucket, batchRows).changes;
+      let series = 0;
+      if (points < batchRows) {
+        for (const row of this.stmt.staleSeries.all(cutoffNs, batchRows) as { id: number; digest: Buffer }[]) {
+          this.stmt.deleteSeries.run(row.id);
+          const entry = this.series.get(row.digest.toString('hex'));
+          if (entry && !entry.overflow) this.regularSeries--;
+          this.series.delete(row.digest.toString('hex'));
+          series++;
+        }
+        if (series > 0) this.stmt.deleteUnusedMetrics.run();
+      }
+      return { more: points === batchRows || exemplars === batchRows || series === batchRows, points };
+    })();
+  }
+
+  /** The oldest hour bucket that still holds points, as a cutoff (ns) that would delete it; null when empty. */
+  oldestBucketEndNs(): bigint | null {
+    const row = this.stmt.oldestPointBucket.get() as { bucket: number | null };
+    return row.bucket === null ? null : BigInt(row.bucket + 1) * HOUR_NS;
+  }
+
+  private writeRequest(request: DecodedMetrics): number {
+    let accepted = 0;
+    for (const batch of request.series) {
+      const seriesId = this.seriesIdFor(batch);
+      let lo: bigint | undefined;
+      let hi: bigint | undefined;
+      for (const point of batch.points) {
+        this.insertPoint(seriesId, batch.metric, point);
+        if (lo === undefined || point.timeNs < lo) lo = point.timeNs;
+        if (hi === undefined || point.timeNs > hi) hi = point.timeNs;
+        accepted++;
+      }
+      if (lo !== undefined && hi !== undefined) this.stmt.touchSeries.run(hi, lo, seriesId);
+    }
+    return accepted;
+  }
+
+  private metricIdFor(m: MetricDescriptor): number {
+    const key = `${m.name}\0${m.type}`;
+    const known = this.metricIds.get(key);
+    if (
+      known &&
+      known.unit === m.unit &&
+      known.description === m.description &&
+      known.monotonic === m.monotonic &&
+      known.temporality === m.temporality
+    ) {
+      return known.id;
+    }
+    const row = this.stmt.upsertMetric.get(m.name, m.type, m.unit, m.description, m.monotonic ? 1 : 0, m.temporality) as { id: number };
+    this.metricIds.set(key, { id: row.id, unit: m.unit, description: m.description, monotonic: m.monotonic, temporality: m.temporality });
+    return row.id;
+  }
+
+  private seriesIdFor(batch: MetricSeriesBatch): number {
+    const { metric } = batch;
+    const resourceText = canonicalLabels(batch.resource);
+    const attributesText = canonicalLabels(batch.attributes);
+    const digest = sha1(`${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0${resourceText}\0${attributesText}`);
+    const hex = digest.toString('hex');
+    const known = this.series.get(hex);
+    if (known) return known.id;
+    const first = batch.points[0]?.timeNs ?? 0n;
+    if (this.regularSeries >= this.settings.maxSeries) {
+      this.overflowPoints += batch.points.length;
+      return this.overflowSeriesFor(metric, first);
+    }
+    const metricId = this.metricIdFor(metric);
+    const labels = canonicalLabels(seriesLabels(batch.resource, batch.attributes));
+    const id = Number(
+      this.stmt.insertSeries.run(
+        metricId, digest, labels, resourceText, attributesText, batch.scope,
+        metric.temporality, metric.monotonic ? 1 : 0, 0, first, first,
+      ).lastInsertRowid,
+    );
+    this.series.set(hex, { id, overflow: false });
+    this.regularSeries++;
+    return id;
+  }
+
+  private overflowSeriesFor(metric: MetricDescriptor, first: bigint): number {
+    const digest = sha1(`${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0overflow`);
+    const hex = digest.toString('hex');
+    const known = this.series.get(hex);
+    if (known) return known.id;
+    const metricId = this.metricIdFor(metric);
+    const labels = canonicalLabels({ [OVERFLOW_LABEL]: 'true' });
+    const id = Number(
+      this.stmt.insertSeries.run(metricId, digest, labels, '{}', labels, '', metric.temporality, metric.monotonic ? 1 : 0, 1, first, first)
+        .lastInsertRowid,
+    );
+    this.series.set(hex, { id, overflow: true });
+    return id;
+  }
+
+  private insertPoint(seriesId: number, metric: MetricDescriptor, p: MetricPoint): void {
+    const bucket = bucketOf(p.timeNs);
+    let data: string | null = null;
+    if (p.bucketCounts !== undefined) data = JSON.stringify({ b: p.bounds ?? [], c: p.bucketCounts });
+    else if (p.scale !== undefined) {
+      data = JSON.stringify({
+        s: p.scale,
+        z: p.zeroCount ?? 0,
+        zt: p.zeroThreshold ?? 0,
+        p: [p.positive?.offset ?? 0, p.positive?.counts ?? []],
+        n: [p.negative?.offset ?? 0, p.negative?.counts ?? []],
+      });
+    } else if (p.quantiles !== undefined) data = JSON.stringify({ q: p.quantiles });
+    this.stmt.insertPoint.run(
+      bucket,
+      seriesId,
+      p.timeNs,
+      metric.temporality === 0 ? 0n : p.startNs,
+      p.flags,
+      p.value ?? null,
+      p.count ?? null,
+      p.sum ?? null,
+      p.min ?? null,
+      p.max ?? null,
+      data,
+    );
+    for (const e of p.exemplars) {
+      this.stmt.insertExemplar.run(bucketOf(e.timeNs || p.timeNs), seriesId, e.timeNs || p.timeNs, e.value, e.traceId, e.spanId, canonicalLabels(e.attributes));
+    }
+  }
+}
+
+function sha1(text: string): Buffer {
+  return createHash('sha1').update(text).digest();
+}
