@@ -11,6 +11,8 @@ import { OtlpGrpcReceiver } from './receivers/otlp/grpc.js';
 import { OtlpHttpReceiver } from './receivers/otlp/http.js';
 import { ReadRoutes } from './api/read-routes.js';
 import { ApiServer } from './api/server.js';
+import { MetricsRoutes } from './api/metrics-routes.js';
+import { SqliteMetricReader } from './store/sqlite/metric-reader.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -22,6 +24,7 @@ export interface Spanlens {
   readonly addresses: BoundAddresses;
   readonly store: SqliteSpanStore;
   readonly reader: SqliteSpanReader;
+  readonly metricReader: SqliteMetricReader;
   readonly counters: IngestCounters;
   readonly limiter: IngestLimiter;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
@@ -81,6 +84,8 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     stops.push(() => store.shutdown());
     const reader = new SqliteSpanReader(openReaderDb(dataDir));
     stops.push(async () => reader.close());
+    const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
+    stops.push(async () => metricReader.close());
 
     const readiness = {
       problems: (): string[] => {
@@ -96,6 +101,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       new ReadRoutes(reader, reader, Date.now),
       readiness,
       logger.child({ component: 'api' }),
+      new MetricsRoutes(metricReader, Date.now),
     );
     const addresses: BoundAddresses = { api: await api.start() };
     stops.push(() => api.shutdown(deadline));
@@ -134,6 +140,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       addresses,
       store,
       reader,
+      metricReader,
       counters,
       limiter,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),

@@ -5,6 +5,7 @@ import { BadQueryError, type ApiReply, type ReadRoutes } from './read-routes.js'
 import { closeServer, listen } from '../net/http-listen.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { TimeRangeError } from './time-range.js';
+import type { MetricsRoutes } from './metrics-routes.js';
 
 export interface Readiness {
   /** Empty when ready; otherwise why not (store down, ingest queue saturated, …). */
@@ -21,6 +22,7 @@ export class ApiServer {
     private readonly routes: ReadRoutes,
     private readonly readiness: Readiness,
     private readonly logger: Logger,
+    private readonly metrics?: MetricsRoutes,
   ) {}
 
   async start(): Promise<Endpoint> {
@@ -63,6 +65,8 @@ export class ApiServer {
       else if (path === '/api/traces') reply = await this.routes.traces(url.searchParams);
       else if (path.startsWith('/api/traces/')) reply = await this.routes.trace(decodeURIComponent(path.slice(12)));
       else if (path === '/api/latency') reply = await this.routes.latencyStats(url.searchParams);
+      else if (path === '/api/metrics' && this.metrics) reply = await this.metrics.list(url.searchParams);
+      else if (path === '/api/metrics/query' && this.metrics) reply = await this.metrics.query(url.searchParams);
       else reply = { status: 404, body: { error: `no route ${path}`, routes: ROUTES } };
     } catch (err) {
       if (err instanceof BadQueryError || err instanceof TimeRangeError) {
@@ -73,7 +77,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
+const ROUTES = ['/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
