@@ -36,6 +36,7 @@ interface SeriesRow {
 }
 
 interface PointRow {
+  series_id: bigint;
   time_ns: bigint;
   start_ns: bigint;
   flags: bigint;
@@ -57,7 +58,7 @@ export class SqliteMetricReader implements MetricSource {
 
   constructor(private readonly db: Database.Database) {
     this.stmt = Object.fromEntries(Object.entries(METRIC_READER_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Stmts;
-    this.stmt.pointsInBucket.safeIntegers(true);
+    this.stmt.pointsOfMetricInBucket.safeIntegers(true);
     this.stmt.exemplarsInBucket.safeIntegers(true);
   }
 
@@ -107,6 +108,7 @@ export class SqliteMetricReader implements MetricSource {
     const firstBucket = bucketOf(query.startNs < 0n ? 0n : query.startNs);
     const lastBucket = bucketOf(query.endNs);
     for (const m of metrics) {
+      const wanted = new Map<number, StoredSeries>();
       for (const row of this.stmt.seriesOfMetric.all(m.id) as SeriesRow[]) {
         const labels = JSON.parse(row.labels) as Labels;
         if (!matchesAll(labels, query.selection.matchers, regexes)) continue;
@@ -114,11 +116,7 @@ export class SqliteMetricReader implements MetricSource {
           truncated = true;
           break;
         }
-        const points: StoredMetricPoint[] = [];
-        for (let b = firstBucket; b <= lastBucket; b++) {
-          for (const p of this.stmt.pointsInBucket.all(b, row.id, query.startNs, query.endNs) as PointRow[]) points.push(toPoint(p));
-        }
-        series.push({
+        const s: StoredSeries = {
           id: row.id,
           metric: m.name,
           type: m.type,
@@ -127,8 +125,16 @@ export class SqliteMetricReader implements MetricSource {
           monotonic: row.monotonic === 1,
           overflow: row.overflow === 1,
           labels,
-          points,
-        });
+          points: [],
+        };
+        series.push(s);
+        wanted.set(row.id, s);
+      }
+      if (wanted.size === 0) continue;
+      for (let b = firstBucket; b <= lastBucket; b++) {
+        for (const p of this.stmt.pointsOfMetricInBucket.iterate(b, m.id, query.startNs, query.endNs) as IterableIterator<PointRow>) {
+          wanted.get(Number(p.series_id))?.points.push(toPoint(p));
+        }
       }
     }
     return Promise.resolve({ series, truncated, metricKnown: metrics.length > 0 });

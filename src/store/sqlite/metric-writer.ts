@@ -26,8 +26,14 @@ type Stmts = { [K in keyof typeof METRIC_WRITER_SQL]: Database.Statement };
 
 interface SeriesEntry {
   id: number;
+  metricId: number;
   overflow: boolean;
+  /** Newest time written to metric_series.last_ns (it is refreshed at most once a minute of data). */
+  lastNs: bigint;
 }
+
+/** metric_series.last_ns is only needed for retention: refreshing it once per minute of data is enough. */
+const TOUCH_EVERY_NS = 60_000_000_000n;
 
 /**
  * Writes normalized metric batches into the series store, one synchronous transaction per call.
@@ -38,7 +44,9 @@ interface SeriesEntry {
 export class SqliteMetricWriter {
   private readonly stmt: Stmts;
   private readonly metricIds = new Map<string, { id: number; unit: string; description: string; monotonic: boolean; temporality: number }>();
+  /** digest (hex) → series; and the identity text → series, so known series skip hashing. */
   private readonly series = new Map<string, SeriesEntry>();
+  private readonly byIdentity = new Map<string, SeriesEntry>();
   private regularSeries = 0;
   overflowPoints = 0;
 
@@ -54,8 +62,8 @@ export class SqliteMetricWriter {
         id: row.id, unit: row.unit, description: row.description, monotonic: row.monotonic === 1, temporality: row.temporality,
       });
     }
-    for (const row of this.stmt.selectSeries.all() as { id: number; digest: Buffer; overflow: number }[]) {
-      this.series.set(row.digest.toString('hex'), { id: row.id, overflow: row.overflow === 1 });
+    for (const row of this.stmt.selectSeries.all() as { id: number; metric_id: number; digest: Buffer; overflow: number; last_ns: number }[]) {
+      this.series.set(row.digest.toString('hex'), { id: row.id, metricId: row.metric_id, overflow: row.overflow === 1, lastNs: BigInt(row.last_ns) });
       if (row.overflow !== 1) this.regularSeries++;
     }
   }
@@ -82,9 +90,13 @@ export class SqliteMetricWriter {
           const entry = this.series.get(row.digest.toString('hex'));
           if (entry && !entry.overflow) this.regularSeries--;
           this.series.delete(row.digest.toString('hex'));
+          this.byIdentity.clear(); // rebuilt lazily from `series` via the digest
           series++;
         }
-        if (series > 0) this.stmt.deleteUnusedMetrics.run();
+        if (series > 0) {
+          this.stmt.deleteUnusedMetrics.run();
+          this.metricIds.clear(); // ids of deleted metrics must not be reused; the upsert re-learns the rest
+        }
       }
       return { more: points === batchRows || exemplars === batchRows || series === batchRows, points };
     })();
@@ -99,16 +111,19 @@ export class SqliteMetricWriter {
   private writeRequest(request: DecodedMetrics): number {
     let accepted = 0;
     for (const batch of request.series) {
-      const seriesId = this.seriesIdFor(batch);
+      const series = this.seriesFor(batch);
       let lo: bigint | undefined;
       let hi: bigint | undefined;
       for (const point of batch.points) {
-        this.insertPoint(seriesId, batch.metric, point);
+        this.insertPoint(series, batch.metric, point);
         if (lo === undefined || point.timeNs < lo) lo = point.timeNs;
         if (hi === undefined || point.timeNs > hi) hi = point.timeNs;
         accepted++;
       }
-      if (lo !== undefined && hi !== undefined) this.stmt.touchSeries.run(hi, lo, seriesId);
+      if (lo !== undefined && hi !== undefined && hi - series.lastNs >= TOUCH_EVERY_NS) {
+        this.stmt.touchSeries.run(hi, lo, series.id);
+        series.lastNs = hi;
+      }
     }
     return accepted;
   }
@@ -130,14 +145,23 @@ export class SqliteMetricWriter {
     return row.id;
   }
 
-  private seriesIdFor(batch: MetricSeriesBatch): number {
+  private seriesFor(batch: MetricSeriesBatch): SeriesEntry {
     const { metric } = batch;
     const resourceText = canonicalLabels(batch.resource);
     const attributesText = canonicalLabels(batch.attributes);
-    const digest = sha1(`${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0${resourceText}\0${attributesText}`);
+    const identity = `${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0${resourceText}\0${attributesText}`;
+    const cached = this.byIdentity.get(identity);
+    if (cached) {
+      this.metricIdFor(metric); // keeps unit/description current
+      return cached;
+    }
+    const digest = sha1(identity);
     const hex = digest.toString('hex');
     const known = this.series.get(hex);
-    if (known) return known.id;
+    if (known) {
+      this.byIdentity.set(identity, known);
+      return known;
+    }
     const first = batch.points[0]?.timeNs ?? 0n;
     if (this.regularSeries >= this.settings.maxSeries) {
       this.overflowPoints += batch.points.length;
@@ -151,27 +175,31 @@ export class SqliteMetricWriter {
         metric.temporality, metric.monotonic ? 1 : 0, 0, first, first,
       ).lastInsertRowid,
     );
-    this.series.set(hex, { id, overflow: false });
+    const entry: SeriesEntry = { id, metricId, overflow: false, lastNs: first };
+    this.series.set(hex, entry);
+    this.byIdentity.set(identity, entry);
     this.regularSeries++;
-    return id;
+    return entry;
   }
 
-  private overflowSeriesFor(metric: MetricDescriptor, first: bigint): number {
+  private overflowSeriesFor(metric: MetricDescriptor, first: bigint): SeriesEntry {
     const digest = sha1(`${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0overflow`);
     const hex = digest.toString('hex');
     const known = this.series.get(hex);
-    if (known) return known.id;
+    if (known) return known;
     const metricId = this.metricIdFor(metric);
     const labels = canonicalLabels({ [OVERFLOW_LABEL]: 'true' });
     const id = Number(
       this.stmt.insertSeries.run(metricId, digest, labels, '{}', labels, '', metric.temporality, metric.monotonic ? 1 : 0, 1, first, first)
         .lastInsertRowid,
     );
-    this.series.set(hex, { id, overflow: true });
-    return id;
+    const entry: SeriesEntry = { id, metricId, overflow: true, lastNs: first };
+    this.series.set(hex, entry);
+    return entry;
   }
 
-  private insertPoint(seriesId: number, metric: MetricDescriptor, p: MetricPoint): void {
+  private insertPoint(series: SeriesEntry, metric: MetricDescriptor, p: MetricPoint): void {
+    const seriesId = series.id;
     const bucket = bucketOf(p.timeNs);
     let data: string | null = null;
     if (p.bucketCounts !== undefined) data = JSON.stringify({ b: p.bounds ?? [], c: p.bucketCounts });
@@ -186,8 +214,9 @@ export class SqliteMetricWriter {
     } else if (p.quantiles !== undefined) data = JSON.stringify({ q: p.quantiles });
     this.stmt.insertPoint.run(
       bucket,
-      seriesId,
+      series.metricId,
       p.timeNs,
+      seriesId,
       metric.temporality === 0 ? 0n : p.startNs,
       p.flags,
       p.value ?? null,

@@ -77,14 +77,16 @@ export const MIGRATIONS: readonly string[] = [
     overflow INTEGER NOT NULL, first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL);
   CREATE INDEX metric_series_by_metric ON metric_series (metric_id);
 
-  -- Points, time-bucketed: bucket = hour of time_ns. Inserts land at the end of the newest bucket,
-  -- retention deletes whole buckets by key range, and a query seeks (bucket, series) per hour.
+  -- Points, time-bucketed: bucket = hour of time_ns; key (bucket, metric, time, series). Within a bucket the
+  -- points of one metric are in time order, so an export appends at one place per metric (not per
+  -- series: per-series keys measured 2.5x slower ingest from page churn), a query reads one key range
+  -- per (hour, metric) and filters series, and retention deletes whole buckets by key range.
   -- value: gauge/sum; count/sum/min/max: distributions; data: JSON buckets/quantiles.
   -- A re-sent point (same series and time) replaces the stored one: duplicates are legal in OTLP.
   CREATE TABLE metric_points (
-    bucket INTEGER NOT NULL, series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, start_ns INTEGER NOT NULL,
-    flags INTEGER NOT NULL, value REAL, count REAL, sum REAL, min REAL, max REAL, data TEXT,
-    PRIMARY KEY (bucket, series_id, time_ns)) WITHOUT ROWID;
+    bucket INTEGER NOT NULL, metric_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, series_id INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL, flags INTEGER NOT NULL, value REAL, count REAL, sum REAL, min REAL, max REAL, data TEXT,
+    PRIMARY KEY (bucket, metric_id, time_ns, series_id)) WITHOUT ROWID;
 
   CREATE TABLE metric_exemplars (
     bucket INTEGER NOT NULL, series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, value REAL NOT NULL,

@@ -87,17 +87,17 @@ export const METRIC_WRITER_SQL = {
     ON CONFLICT (name, type) DO UPDATE SET unit = excluded.unit, description = excluded.description,
       monotonic = excluded.monotonic, temporality = excluded.temporality
     RETURNING id`,
-  selectSeries: 'SELECT id, digest, overflow FROM metric_series',
+  selectSeries: 'SELECT id, metric_id, digest, overflow, last_ns FROM metric_series',
   insertSeries: `INSERT INTO metric_series (metric_id, digest, labels, resource, attributes, scope, temporality, monotonic,
     overflow, first_ns, last_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   touchSeries: 'UPDATE metric_series SET last_ns = max(last_ns, ?), first_ns = min(first_ns, ?) WHERE id = ?',
-  insertPoint: `INSERT OR REPLACE INTO metric_points (bucket, series_id, time_ns, start_ns, flags, value, count, sum, min, max, data)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertPoint: `INSERT OR REPLACE INTO metric_points (bucket, metric_id, time_ns, series_id, start_ns, flags, value, count, sum,
+    min, max, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   insertExemplar: `INSERT INTO metric_exemplars (bucket, series_id, time_ns, value, trace_id, span_id, attributes)
     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   oldestPointBucket: 'SELECT min(bucket) AS bucket FROM metric_points',
-  deletePointsBefore: `DELETE FROM metric_points WHERE (bucket, series_id, time_ns) IN (
-    SELECT bucket, series_id, time_ns FROM metric_points WHERE bucket < ? LIMIT ?)`,
+  deletePointsBefore: `DELETE FROM metric_points WHERE (bucket, metric_id, time_ns, series_id) IN (
+    SELECT bucket, metric_id, time_ns, series_id FROM metric_points WHERE bucket < ? LIMIT ?)`,
   deleteExemplarsBefore: 'DELETE FROM metric_exemplars WHERE rowid IN (SELECT rowid FROM metric_exemplars WHERE bucket < ? LIMIT ?)',
   staleSeries: 'SELECT id, digest FROM metric_series WHERE last_ns < ? LIMIT ?',
   deleteSeries: 'DELETE FROM metric_series WHERE id = ?',
@@ -110,9 +110,9 @@ export const METRIC_READER_SQL = {
   metricsByName: 'SELECT id, name, type, unit, description, monotonic, temporality FROM metrics WHERE name = ?',
   seriesOfMetric: `SELECT id, labels, temporality, monotonic, overflow, first_ns, last_ns FROM metric_series
     WHERE metric_id = ? ORDER BY id`,
+  pointsOfMetricInBucket: `SELECT series_id, time_ns, start_ns, flags, value, count, sum, min, max, data FROM metric_points
+    WHERE bucket = ? AND metric_id = ? AND time_ns >= ? AND time_ns <= ? ORDER BY time_ns`,
   seriesCounts: 'SELECT metric_id, count(*) AS n FROM metric_series GROUP BY metric_id',
-  pointsInBucket: `SELECT time_ns, start_ns, flags, value, count, sum, min, max, data FROM metric_points
-    WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? ORDER BY time_ns`,
   exemplarsInBucket: `SELECT time_ns, value, trace_id, span_id, attributes FROM metric_exemplars
     WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
 } as const;
