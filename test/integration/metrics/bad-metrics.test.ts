@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { getOk, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
-import { grpcCall, METRICS_EXPORT_PATH, postJson, postProto, rawGrpcClient } from '../../helpers/otlp-raw.js';
+import { gzipSync } from 'node:zlib';
+import { grpcCall, METRICS_EXPORT_PATH, postJson, postProto, rawGrpcClient, rawRequest } from '../../helpers/otlp-raw.js';
 import { otlpType, TypeNames } from '../../../src/codec/protos.js';
 import { queryApi } from '../../helpers/metrics-sdk.js';
 
@@ -78,6 +79,20 @@ describe('OTLP/JSON metrics', () => {
     expect(stored.unit).toBe('1');
     const { metrics } = await getOk<{ metrics: { name: string }[] }>(`${daemon.apiUrl}/api/metrics`);
     expect(metrics.map((m) => m.name)).not.toContain('bad_buckets');
+  });
+
+  it('shares the traces path conformance: 415, 405, gzip, 400 on a corrupt gzip body', async () => {
+    const text = await rawRequest(metricsUrl(), { headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('x') });
+    expect(text.status).toBe(415);
+    const get = await rawRequest(metricsUrl(), { method: 'GET' });
+    expect(get.status).toBe(405);
+    const t = nowNs().toString();
+    const body = gzipSync(JSON.stringify(request('gzip', [{ name: 'gz', gauge: { dataPoints: [{ timeUnixNano: t, asDouble: 1 }] } }])));
+    const ok = await postJson(metricsUrl(), body, { 'Content-Encoding': 'gzip' });
+    expect(ok.status).toBe(200);
+    expect(ok.body.toString()).toBe('{}');
+    const corrupt = await postJson(metricsUrl(), Buffer.from('not gzip'), { 'Content-Encoding': 'gzip' });
+    expect(corrupt.status).toBe(400);
   });
 
   it('answers 400 with a Status body to invalid JSON, and full success to an empty request', async () => {
