@@ -151,11 +151,10 @@ function normalizePoint(p: Loose, metric: MetricDescriptor): MetricPoint {
   switch (metric.type) {
     case 'gauge':
     case 'sum': {
+      // A staleness marker's value (Prometheus sends NaN) carries no meaning and is not stored.
+      if (noValue) return point;
       const value = numberValue(p);
-      if (value === undefined) {
-        if (!noValue) throw new PointRejection('data point has no value');
-        return point;
-      }
+      if (value === undefined) throw new PointRejection('data point has no value');
       if (!Number.isFinite(value)) throw new PointRejection(`value ${value} is not finite`);
       if (metric.monotonic && value < 0) throw new PointRejection('monotonic sum has a negative value');
       point.value = value;

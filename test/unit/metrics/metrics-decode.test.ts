@@ -58,7 +58,7 @@ describe.each([AggregationTemporality.CUMULATIVE, AggregationTemporality.DELTA])
     expect(requests.attributes).toEqual({ route: '/a', ok: 'true' });
     expect(requests.scope).toBe('decoder');
     expect(requests.points[0]).toMatchObject({ value: 7, flags: 0 });
-    expect(requests.points[0]!.timeNs).toBeGreaterThan(requests.points[0]!.startNs);
+    expect(requests.points[0]!.timeNs).toBeGreaterThanOrEqual(requests.points[0]!.startNs);
     expect(byName(proto, 'queue').points[0]?.value).toBe(-4);
     expect(byName(proto, 'temp')).toMatchObject({ metric: { type: 'gauge', unit: 'Cel' }, points: [{ value: 21.25 }] });
     expect(byName(proto, 'lat').points[0]).toMatchObject({ count: 1, sum: 1.5, min: 1.5, max: 1.5, bounds: [1, 2], bucketCounts: [0, 1, 0] });
@@ -97,6 +97,15 @@ describe('OTLP/JSON specifics', () => {
     expect(d.series[0]?.metric.temporality).toBe(2);
     expect(d.rejected).toBe(1);
     expect(d.reasons[0]).toMatch(/g: value -Infinity is not finite/);
+  });
+
+  it('accepts a staleness marker (flags = no recorded value) whatever its value', () => {
+    const body = JSON.stringify({
+      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'up', gauge: { dataPoints: [{ timeUnixNano: t, asDouble: 'NaN', flags: 1 }] } }] }] }],
+    });
+    const d = decodeMetricsJson(new TextEncoder().encode(body));
+    expect(d.rejected).toBe(0);
+    expect(d.series[0]?.points[0]).toEqual({ timeNs: BigInt(t), startNs: 0n, flags: 1, exemplars: [] });
   });
 
   it('throws the malformed-request errors for undecodable bodies', () => {
