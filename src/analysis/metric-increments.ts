@@ -61,7 +61,8 @@ export function prepareSeries(series: StoredSeries, windowStartNs: bigint): Prep
   const cumulative = series.temporality === 2;
   let prev: StoredMetricPoint | undefined;
   let prevHist: Histogram | null = null;
-  for (const p of series.points) {
+  const points = isSorted(series.points) ? series.points : [...series.points].sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+  for (const p of points) {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) continue;
     const t = p.timeNs;
     if (series.type === 'gauge' || series.type === 'sum') {
@@ -110,6 +111,11 @@ export function prepareSeries(series: StoredSeries, windowStartNs: bigint): Prep
     prevHist = h;
   }
   return out;
+}
+
+function isSorted(points: StoredMetricPoint[]): boolean {
+  for (let i = 1; i < points.length; i++) if ((points[i] as StoredMetricPoint).timeNs < (points[i - 1] as StoredMetricPoint).timeNs) return false;
+  return true;
 }
 
 function histIncrement(t: bigint, h: Histogram): Increment {

@@ -250,11 +250,30 @@ function groupLabels(labels: Labels, groupBy: string[] | undefined): Labels {
 
 const inBin = (t: bigint, b: Bin): boolean => t > b.lo && t <= b.hi;
 
+/** The items of a time-sorted array with lo < t ≤ hi, by binary search (steps × points stays cheap). */
+function sliceBin<T extends { t: bigint }>(items: T[], b: Bin): T[] {
+  const first = lowerBound(items, b.lo);
+  const end = lowerBound(items, b.hi);
+  return items.slice(first, end);
+}
+
+/** Index of the first item with t > bound. */
+function lowerBound(items: { t: bigint }[], bound: bigint): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((items[mid] as { t: bigint }).t <= bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** One aggregation over one group and interval; null when the group has no data there. */
 function aggregate(query: MetricQuery, members: PreparedSeries[], bin: Bin, warnings: string[]): number | null {
   const seconds = Number(bin.hi - bin.lo) / 1e9;
-  const samplesOf = (m: PreparedSeries): Sample[] => m.samples.filter((s) => inBin(s.t, bin));
-  const incsOf = (m: PreparedSeries): Increment[] => m.increments.filter((i) => inBin(i.t, bin));
+  const samplesOf = (m: PreparedSeries): Sample[] => sliceBin(m.samples, bin);
+  const incsOf = (m: PreparedSeries): Increment[] => sliceBin(m.increments, bin);
   const numeric = (m: PreparedSeries): boolean => m.kind === 'level' || m.kind === 'counter';
   switch (query.aggregation) {
     case 'increase':
