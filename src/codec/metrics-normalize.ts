@@ -404,6 +404,10 @@ function longToBigInt(v: LongLike, signed: boolean): bigint {
 
 function u64(v: unknown, what: string): bigint {
   if (v === undefined) return 0n;
+  if (typeof v === 'bigint') {
+    if (v < 0n || v > 0xffffffffffffffffn) throw new PointRejection(`${what} is not an unsigned 64-bit integer`);
+    return v;
+  }
   if (isLong(v)) return longToBigInt(v, false);
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
@@ -415,6 +419,7 @@ function u64(v: unknown, what: string): bigint {
 }
 
 function i64(v: unknown, what: string): bigint {
+  if (typeof v === 'bigint') return BigInt.asIntN(64, v);
   if (isLong(v)) return longToBigInt(v, true);
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) {
@@ -426,6 +431,7 @@ function i64(v: unknown, what: string): bigint {
 
 /** A count (uint64) as a double; a negative JSON count is rejected by name. */
 function count(v: unknown, what: string): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
   if (typeof v === 'number' && v < 0) throw new PointRejection(`${what} is negative`);
   return Number(u64(v, what));
 }

@@ -6,6 +6,8 @@ import { decodeMetricsJson, decodeMetricsProtobuf } from '../../../src/codec/met
 import { MalformedProtobufError } from '../../../src/codec/wire-reader.js';
 import { MalformedJsonError } from '../../../src/codec/otlp-json-in.js';
 import type { DecodedMetrics, MetricSeriesBatch } from '../../../src/model/metric.js';
+import { normalizeMetricsRequest } from '../../../src/codec/metrics-normalize.js';
+import { otlpType, TypeNames } from '../../../src/codec/protos.js';
 
 /** A reader that only collects on demand, so the test holds the SDK's ResourceMetrics. */
 class CollectingReader extends MetricReader {
@@ -47,6 +49,9 @@ describe.each([AggregationTemporality.CUMULATIVE, AggregationTemporality.DELTA])
     const proto = decodeMetricsProtobuf(ProtobufMetricsSerializer.serializeRequest(rm) as Uint8Array);
     const json = decodeMetricsJson(JsonMetricsSerializer.serializeRequest(rm) as Uint8Array);
     expect(json).toEqual(proto);
+    // The hand-rolled wire decoder agrees with protobufjs (an independent decoder of the same .proto).
+    const bytes = ProtobufMetricsSerializer.serializeRequest(rm) as Uint8Array;
+    expect(normalizeMetricsRequest(otlpType(TypeNames.exportMetricsRequest).decode(bytes))).toEqual(proto);
     expect(proto.rejected).toBe(0);
     expect(proto.pointCount).toBe(5);
     const requests = byName(proto, 'requests');
@@ -106,6 +111,42 @@ describe('OTLP/JSON specifics', () => {
     const d = decodeMetricsJson(new TextEncoder().encode(body));
     expect(d.rejected).toBe(0);
     expect(d.series[0]?.points[0]).toEqual({ timeNs: BigInt(t), startNs: 0n, flags: 1, exemplars: [] });
+  });
+
+  it('agrees with protobufjs on packed repeated fields, negative sint32 offsets, signed ints, bytes and ids', () => {
+    const type = otlpType(TypeNames.exportMetricsRequest);
+    const bytes = type
+      .encode({
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'e',
+                    exponentialHistogram: {
+                      aggregationTemporality: 1,
+                      dataPoints: [
+                        {
+                          timeUnixNano: 10, count: 4, scale: -3, zeroCount: 1, positive: { offset: -7, bucketCounts: [1, 2] },
+                          exemplars: [{ timeUnixNano: 9, asInt: -2, traceId: new Uint8Array(16).fill(0xab), spanId: new Uint8Array(8).fill(1) }],
+                          attributes: [{ key: 'k', value: { intValue: -5 } }, { key: 'b', value: { bytesValue: Uint8Array.from([1, 2]) } }],
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      })
+      .finish();
+    const wire = decodeMetricsProtobuf(bytes);
+    expect(wire).toEqual(normalizeMetricsRequest(type.decode(bytes)));
+    expect(wire.series[0]?.points[0]).toMatchObject({ scale: -3, positive: { offset: -7, counts: [1, 2] } });
+    expect(wire.series[0]?.points[0]?.exemplars[0]).toMatchObject({ value: -2, traceId: 'ab'.repeat(16), spanId: '01'.repeat(8) });
+    expect(wire.series[0]?.attributes).toEqual({ k: '-5', b: 'AQI=' });
   });
 
   it('throws the malformed-request errors for undecodable bodies', () => {
