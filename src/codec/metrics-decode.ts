@@ -1,4 +1,4 @@
-import { decodeMetricsRequestWire } from './metrics-wire.js';
+import { otlpType, TypeNames } from './protos.js';
 import { MalformedProtobufError } from './wire-reader.js';
 import { MalformedJsonError, quoteLargeIntegers } from './otlp-json-in.js';
 import { EnvelopeError, normalizeMetricsRequest } from './metrics-normalize.js';
@@ -11,8 +11,8 @@ const textDecoder = new TextDecoder('utf-8');
  * Decodes an ExportMetricsServiceRequest (protobuf or OTLP/JSON) into validated series batches.
  * Invalid data points are rejected one by one (`rejected`, `reasons`); a body that is not a decodable
  * request at all throws MalformedProtobufError / MalformedJsonError (400 / INVALID_ARGUMENT).
- * Protobuf is read by a hand-rolled wire decoder into the same loose object shape parsed JSON has, so
- * one normalizer (and one set of validation rules) serves both encodings.
+ * Protobuf goes through protobufjs rather than the hand-rolled span reader: metric points are small and
+ * few per request compared with spans, and one normalizer then serves both encodings.
  */
 export function decodeMetricsRequest(encoding: OtlpEncoding, body: Uint8Array): DecodedMetrics {
   return encoding === 'json' ? decodeMetricsJson(body) : decodeMetricsProtobuf(body);
@@ -21,7 +21,7 @@ export function decodeMetricsRequest(encoding: OtlpEncoding, body: Uint8Array): 
 export function decodeMetricsProtobuf(body: Uint8Array): DecodedMetrics {
   let message: unknown;
   try {
-    message = decodeMetricsRequestWire(body);
+    message = otlpType(TypeNames.exportMetricsRequest).decode(body);
   } catch (err) {
     throw new MalformedProtobufError((err as Error).message);
   }

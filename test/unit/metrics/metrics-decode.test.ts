@@ -6,7 +6,6 @@ import { decodeMetricsJson, decodeMetricsProtobuf } from '../../../src/codec/met
 import { MalformedProtobufError } from '../../../src/codec/wire-reader.js';
 import { MalformedJsonError } from '../../../src/codec/otlp-json-in.js';
 import type { DecodedMetrics, MetricSeriesBatch } from '../../../src/model/metric.js';
-import { normalizeMetricsRequest } from '../../../src/codec/metrics-normalize.js';
 import { otlpType, TypeNames } from '../../../src/codec/protos.js';
 
 /** A reader that only collects on demand, so the test holds the SDK's ResourceMetrics. */
@@ -49,9 +48,6 @@ describe.each([AggregationTemporality.CUMULATIVE, AggregationTemporality.DELTA])
     const proto = decodeMetricsProtobuf(ProtobufMetricsSerializer.serializeRequest(rm) as Uint8Array);
     const json = decodeMetricsJson(JsonMetricsSerializer.serializeRequest(rm) as Uint8Array);
     expect(json).toEqual(proto);
-    // The hand-rolled wire decoder agrees with protobufjs (an independent decoder of the same .proto).
-    const bytes = ProtobufMetricsSerializer.serializeRequest(rm) as Uint8Array;
-    expect(normalizeMetricsRequest(otlpType(TypeNames.exportMetricsRequest).decode(bytes))).toEqual(proto);
     expect(proto.rejected).toBe(0);
     expect(proto.pointCount).toBe(5);
     const requests = byName(proto, 'requests');
@@ -113,7 +109,7 @@ describe('OTLP/JSON specifics', () => {
     expect(d.series[0]?.points[0]).toEqual({ timeNs: BigInt(t), startNs: 0n, flags: 1, exemplars: [] });
   });
 
-  it('agrees with protobufjs on packed repeated fields, negative sint32 offsets, signed ints, bytes and ids', () => {
+  it('reads negative sint32 offsets, signed ints, bytes attributes and ids from protobuf', () => {
     const type = otlpType(TypeNames.exportMetricsRequest);
     const bytes = type
       .encode({
@@ -143,7 +139,6 @@ describe('OTLP/JSON specifics', () => {
       })
       .finish();
     const wire = decodeMetricsProtobuf(bytes);
-    expect(wire).toEqual(normalizeMetricsRequest(type.decode(bytes)));
     expect(wire.series[0]?.points[0]).toMatchObject({ scale: -3, positive: { offset: -7, counts: [1, 2] } });
     expect(wire.series[0]?.points[0]?.exemplars[0]).toMatchObject({ value: -2, traceId: 'ab'.repeat(16), spanId: '01'.repeat(8) });
     expect(wire.series[0]?.attributes).toEqual({ k: '-5', b: 'AQI=' });
