@@ -154,6 +154,24 @@ async function main(): Promise<void> {
   const cpu = cpuSeconds(daemon.pid) - cpu0;
   const rss = statusMb(daemon.pid, 'VmHWM');
   client.close();
+  // Query latency over everything just written (all instances, the whole simulated time range).
+  const rounds = Math.ceil(next / instances) + 1;
+  const range = `start=${START_NS / 1_000_000n}&end=${(START_NS + BigInt(rounds + 1) * 10_000_000_000n) / 1_000_000n}`;
+  const queries: Record<string, string> = {
+    rateByRoute: `select=http_requests_total&agg=rate&by=route&${range}`,
+    p99ByRoute: `select=http_request_duration_seconds&agg=p99&by=route&maxSeries=1000&${range}`,
+    hitRatioByLevel: `select=cache_hits_total&denominator=cache_hits_total&denominator=cache_misses_total&agg=increase&by=level&${range}`,
+    listMetrics: '',
+  };
+  const queryMs: Record<string, number> = {};
+  for (const [name, q] of Object.entries(queries)) {
+    const url = name === 'listMetrics' ? `http://127.0.0.1:${daemon.apiPort}/api/metrics` : `http://127.0.0.1:${daemon.apiPort}/api/metrics/query?${q}&maxSeries=1000`;
+    const q0 = performance.now();
+    const res = await fetch(url);
+    await res.text();
+    queryMs[name] = Math.round(performance.now() - q0);
+    if (res.status !== 200) log(`query ${name} answered ${res.status}`);
+  }
   daemon.kill('SIGTERM');
   await daemon.exited;
   const db = new Database(path.join(dataDir, 'spans.db'), { readonly: true });
@@ -179,6 +197,7 @@ async function main(): Promise<void> {
     daemonCpuPct: Math.round((cpu / elapsed) * 100),
     daemonCpuUsPerPoint: Number(((cpu * 1e6) / Math.max(1, acked)).toFixed(2)),
     daemonPeakRssMb: rss,
+    queryMs,
     loadgenEncodeMsPerRequest: Number((encodeMs / Math.max(1, latencies.length)).toFixed(2)),
     seconds: Number(elapsed.toFixed(1)),
     concurrency,
