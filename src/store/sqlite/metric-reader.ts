@@ -35,18 +35,8 @@ interface SeriesRow {
   overflow: number;
 }
 
-interface PointRow {
-  series_id: bigint;
-  time_ns: bigint;
-  start_ns: bigint;
-  flags: bigint;
-  value: number | null;
-  count: number | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  data: string | null;
-}
+/** series_id, time_ns, start_ns, flags, value, count, sum, min, max, data (METRIC_READER_SQL.pointsOfMetricInBucket). */
+type PointRow = [bigint, bigint, bigint, bigint, number | null, number | null, number | null, number | null, number | null, string | null];
 
 /**
  * The metrics side of the read connection: implements the analysis layer's MetricSource. Label
@@ -58,7 +48,8 @@ export class SqliteMetricReader implements MetricSource {
 
   constructor(private readonly db: Database.Database) {
     this.stmt = Object.fromEntries(Object.entries(METRIC_READER_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Stmts;
-    this.stmt.pointsOfMetricInBucket.safeIntegers(true);
+    // Rows as arrays (no per-row key objects): a query can read hundreds of thousands of points.
+    this.stmt.pointsOfMetricInBucket.safeIntegers(true).raw(true);
     this.stmt.exemplarsInBucket.safeIntegers(true);
   }
 
@@ -133,7 +124,7 @@ export class SqliteMetricReader implements MetricSource {
       if (wanted.size === 0) continue;
       for (let b = firstBucket; b <= lastBucket; b++) {
         for (const p of this.stmt.pointsOfMetricInBucket.iterate(b, m.id, query.startNs, query.endNs) as IterableIterator<PointRow>) {
-          wanted.get(Number(p.series_id))?.points.push(toPoint(p));
+          wanted.get(Number(p[0]))?.points.push(toPoint(p));
         }
       }
     }
@@ -158,15 +149,16 @@ export class SqliteMetricReader implements MetricSource {
   }
 }
 
-function toPoint(r: PointRow): StoredMetricPoint {
-  const p: StoredMetricPoint = { timeNs: r.time_ns, startNs: r.start_ns, flags: Number(r.flags) };
-  if (r.value !== null) p.value = r.value;
-  if (r.count !== null) p.count = r.count;
-  if (r.sum !== null) p.sum = r.sum;
-  if (r.min !== null) p.min = r.min;
-  if (r.max !== null) p.max = r.max;
-  if (r.data !== null) {
-    const d = JSON.parse(r.data) as {
+function toPoint(row: PointRow): StoredMetricPoint {
+  const [, timeNs, startNs, flags, value, count, sum, min, max, data] = row;
+  const p: StoredMetricPoint = { timeNs, startNs, flags: Number(flags) };
+  if (value !== null) p.value = value;
+  if (count !== null) p.count = count;
+  if (sum !== null) p.sum = sum;
+  if (min !== null) p.min = min;
+  if (max !== null) p.max = max;
+  if (data !== null) {
+    const d = JSON.parse(data) as {
       b?: number[]; c?: number[]; s?: number; z?: number; zt?: number; p?: [number, number[]]; n?: [number, number[]]; q?: [number, number][];
     };
     if (d.c !== undefined) {
