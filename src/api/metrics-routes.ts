@@ -50,10 +50,9 @@ export class MetricsRoutes {
     const range = parseTimeRange({ start: q.get('start'), end: q.get('end'), window: q.get('window') }, this.now(), 3_600_000);
     let aggregation = (q.get('agg') ?? 'sum') as string;
     let quantile: number | undefined = q.get('q') !== null ? Number(q.get('q')) : undefined;
-    const shorthand = /^p(\d+(?:\.\d+)?)$/.exec(aggregation);
-    if (shorthand) {
-      const digits = shorthand[1] as string;
-      quantile = Number(`0.${digits.replace('.', '')}`);
+    const shorthand = quantileShorthand(aggregation);
+    if (shorthand !== null) {
+      quantile = shorthand;
       aggregation = 'quantile';
     }
     if (!(METRIC_AGGREGATIONS as readonly string[]).includes(aggregation)) {
@@ -96,6 +95,17 @@ export class MetricsRoutes {
     }
     return { status: 200, body: resultJson(result) };
   }
+}
+
+/** p5 → 0.05, p50 → 0.5, p99 → 0.99, p999 → 0.999, p99.9 → 0.999, p100 → 1; null if not of that form. */
+export function quantileShorthand(agg: string): number | null {
+  const m = /^p(\d+(?:\.\d+)?)$/.exec(agg);
+  if (!m) return null;
+  const digits = m[1] as string;
+  if (digits === '100') return 1;
+  // Without a dot, digits after the first two are decimals of the percentage (p999 = 99.9th percentile).
+  const percent = digits.includes('.') || digits.length <= 2 ? Number(digits) : Number(`${digits.slice(0, 2)}.${digits.slice(2)}`);
+  return Number((percent / 100).toPrecision(12));
 }
 
 function iso(ns: bigint): string {
