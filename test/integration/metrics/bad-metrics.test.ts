@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
-import { getOk, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
+import { getJson, getOk, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js';
 import { gzipSync } from 'node:zlib';
 import { grpcCall, METRICS_EXPORT_PATH, postJson, postProto, rawGrpcClient, rawRequest } from '../../helpers/otlp-raw.js';
 import { otlpType, TypeNames } from '../../../src/codec/protos.js';
@@ -226,5 +226,19 @@ describe('series cap', () => {
     } finally {
       await capped.stop();
     }
+  });
+});
+
+describe('metrics read API errors', () => {
+  it('answers 400 with a hint for bad queries and 404 with known names for unknown metrics', async () => {
+    const get = async (q: string) => getJson<{ error: string; knownMetrics?: string[] }>(`${daemon.apiUrl}/api/metrics/query?${q}`);
+    expect((await get('')).body.error).toMatch(/select is required/);
+    expect((await get('select=m{a=b}')).status).toBe(400);
+    expect((await get('select=m&agg=median')).body.error).toMatch(/agg must be one of/);
+    expect((await get('select=m&agg=quantile&q=2')).body.error).toMatch(/q between 0 and 1/);
+    expect((await get('select=m&step=soon')).status).toBe(400);
+    const unknown = await get('select=no_such_metric');
+    expect(unknown.status).toBe(404);
+    expect(Array.isArray(unknown.body.knownMetrics)).toBe(true);
   });
 });
