@@ -22,12 +22,11 @@
  */
 import type { Labels } from '../model/metric.js';
 import { canonicalLabelKey } from './label-key.js';
-import { mergeHistograms, histogramQuantile, sampleQuantile, summaryQuantile, type Histogram } from './metric-histograms.js';
-import { prepareSeries, type Increment, type PreparedSeries, type Sample } from './metric-increments.js';
+import { aggregate, type Bin, type MetricAggregation } from './metric-aggregate.js';
+import { prepareSeries, type PreparedSeries } from './metric-increments.js';
 import type { MetricListQuery, MetricSelection, MetricSource, MetricSummary, StoredExemplar, StoredSeries } from './metric-source.js';
 
-export const METRIC_AGGREGATIONS = ['sum', 'avg', 'min', 'max', 'count', 'last', 'rate', 'increase', 'quantile'] as const;
-export type MetricAggregation = (typeof METRIC_AGGREGATIONS)[number];
+export { METRIC_AGGREGATIONS, type MetricAggregation } from './metric-aggregate.js';
 
 /** groupBy value that keeps every series apart (grouped by all its labels). */
 export const GROUP_BY_SERIES = '*';
@@ -136,11 +135,6 @@ export function validateQuery(query: MetricQuery): void {
   if (query.stepNs !== undefined && query.stepNs <= 0n) throw new MetricQueryError('step must be positive');
 }
 
-interface Bin {
-  lo: bigint;
-  hi: bigint;
-}
-
 /** Pure evaluation over fetched series (points may start before query.startNs: the lookback baseline). */
 export function evaluateMetricQuery(query: MetricQuery, numerator: StoredSeries[], denominator?: StoredSeries[]): MetricQueryResult {
   validateQuery(query);
@@ -174,7 +168,7 @@ export function evaluateMetricQuery(query: MetricQuery, numerator: StoredSeries[
       }
       g.members.push(p);
     }
-    const out = new Map<string, { labels: Labels; value: number | null; points?: MetricQueryPoint[]; seriesCount: number; ids: number[] }>();
+    const out = new Map<string, MetricQueryGroup>();
     for (const [key, g] of groups) {
       const value = aggregate(query, g.members, window, warnings);
       const points = bins?.map((b) => ({ timeNs: b.hi, value: aggregate(query, g.members, b, warnings) }));
@@ -183,13 +177,12 @@ export function evaluateMetricQuery(query: MetricQuery, numerator: StoredSeries[
         value,
         ...(points ? { points } : {}),
         seriesCount: g.members.length,
-        ids: g.members.map((m) => m.series.id),
       });
     }
     return out;
   };
   const num = evalSide(numerator);
-  let groups: (MetricQueryGroup & { ids: number[] })[];
+  let groups: MetricQueryGroup[];
   if (denominator) {
     const den = evalSide(denominator);
     const keys = [...new Set([...num.keys(), ...den.keys()])];
@@ -203,7 +196,6 @@ export function evaluateMetricQuery(query: MetricQuery, numerator: StoredSeries[
         value: divide(n?.value, d?.value),
         ...(points ? { points } : {}),
         seriesCount: (n?.seriesCount ?? 0) + (d?.seriesCount ?? 0),
-        ids: n?.ids ?? [],
       };
     });
   } else {
@@ -222,17 +214,12 @@ export function evaluateMetricQuery(query: MetricQuery, numerator: StoredSeries[
     startNs: query.startNs,
     endNs: query.endNs,
     ...(query.stepNs !== undefined ? { stepNs: query.stepNs } : {}),
-    groups: groups.map(stripIds),
+    groups,
     seriesCount: numerator.length + (denominator?.length ?? 0),
     truncated,
     unknownMetrics: [],
     warnings: [...new Set(warnings)],
   };
-}
-
-function stripIds(g: MetricQueryGroup & { ids?: number[] }): MetricQueryGroup {
-  const { ids: _ids, ...rest } = g;
-  return rest;
 }
 
 function divide(n: number | null | undefined, d: number | null | undefined): number | null {
@@ -246,165 +233,6 @@ function groupLabels(labels: Labels, groupBy: string[] | undefined): Labels {
   const out: Labels = {};
   for (const key of groupBy) out[key] = labels[key] ?? '';
   return out;
-}
-
-const inBin = (t: bigint, b: Bin): boolean => t > b.lo && t <= b.hi;
-
-/** The items of a time-sorted array with lo < t ≤ hi, by binary search (steps × points stays cheap). */
-function sliceBin<T extends { t: bigint }>(items: T[], b: Bin): T[] {
-  const first = lowerBound(items, b.lo);
-  const end = lowerBound(items, b.hi);
-  return items.slice(first, end);
-}
-
-/** Index of the first item with t > bound. */
-function lowerBound(items: { t: bigint }[], bound: bigint): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((items[mid] as { t: bigint }).t <= bound) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** One aggregation over one group and interval; null when the group has no data there. */
-function aggregate(query: MetricQuery, members: PreparedSeries[], bin: Bin, warnings: string[]): number | null {
-  const seconds = Number(bin.hi - bin.lo) / 1e9;
-  const samplesOf = (m: PreparedSeries): Sample[] => sliceBin(m.samples, bin);
-  const incsOf = (m: PreparedSeries): Increment[] => sliceBin(m.increments, bin);
-  const numeric = (m: PreparedSeries): boolean => m.kind === 'level' || m.kind === 'counter';
-  switch (query.aggregation) {
-    case 'increase':
-    case 'rate': {
-      let total: number | null = null;
-      for (const m of members) {
-        for (const inc of incsOf(m)) total = (total ?? 0) + (numeric(m) ? (inc.value ?? 0) : (inc.count ?? 0));
-      }
-      if (total === null) return null;
-      return query.aggregation === 'rate' ? (seconds > 0 ? total / seconds : null) : total;
-    }
-    case 'sum': {
-      let total: number | null = null;
-      for (const m of members) {
-        if (m.kind === 'level') {
-          const s = samplesOf(m);
-          const last = s[s.length - 1];
-          if (last) total = (total ?? 0) + last.v;
-        } else {
-          for (const inc of incsOf(m)) {
-            const v = m.kind === 'counter' ? inc.value : inc.sum;
-            if (v !== undefined) total = (total ?? 0) + v;
-          }
-        }
-      }
-      return total;
-    }
-    case 'count': {
-      let total: number | null = null;
-      for (const m of members) {
-        if (numeric(m)) {
-          const n = samplesOf(m).length;
-          if (n > 0) total = (total ?? 0) + n;
-        } else for (const inc of incsOf(m)) total = (total ?? 0) + (inc.count ?? 0);
-      }
-      return total;
-    }
-    case 'avg': {
-      let sum = 0;
-      let n = 0;
-      for (const m of members) {
-        if (numeric(m)) {
-          for (const s of samplesOf(m)) {
-            sum += s.v;
-            n++;
-          }
-        } else {
-          for (const inc of incsOf(m)) {
-            sum += inc.sum ?? 0;
-            n += inc.count ?? 0;
-          }
-        }
-      }
-      return n > 0 ? sum / n : null;
-    }
-    case 'min':
-    case 'max': {
-      const isMin = query.aggregation === 'min';
-      let best: number | null = null;
-      const take = (v: number | undefined): void => {
-        if (v === undefined) return;
-        if (best === null || (isMin ? v < best : v > best)) best = v;
-      };
-      for (const m of members) {
-        if (numeric(m)) for (const s of samplesOf(m)) take(s.v);
-        else for (const inc of incsOf(m)) if ((inc.count ?? 0) > 0) take(isMin ? inc.hist?.min : inc.hist?.max);
-      }
-      return best;
-    }
-    case 'last': {
-      let best: Sample | undefined;
-      for (const m of members) {
-        if (!numeric(m)) {
-          warnings.push('last applies to gauges and sums; use avg, count or a quantile for histograms');
-          continue;
-        }
-        for (const s of samplesOf(m)) if (!best || s.t > best.t) best = s;
-      }
-      return best?.v ?? null;
-    }
-    case 'quantile':
-      return quantileOf(query.quantile as number, members, bin, warnings, samplesOf, incsOf);
-  }
-}
-
-function quantileOf(
-  q: number,
-  members: PreparedSeries[],
-  bin: Bin,
-  warnings: string[],
-  samplesOf: (m: PreparedSeries) => Sample[],
-  incsOf: (m: PreparedSeries) => Increment[],
-): number | null {
-  let merged: Histogram | null = null;
-  let mergeFailed = false;
-  const gaugeValues: number[] = [];
-  let summaryWeighted = 0;
-  let summaryWeight = 0;
-  let summaryCount = 0;
-  for (const m of members) {
-    if (m.kind === 'distribution') {
-      for (const inc of incsOf(m)) {
-        if (!inc.hist || inc.hist.count === 0) continue;
-        if (merged === null) merged = inc.hist;
-        else {
-          const next: Histogram | null = mergeHistograms(merged, inc.hist);
-          if (next === null) mergeFailed = true;
-          else merged = next;
-        }
-      }
-    } else if (m.kind === 'summary') {
-      const inWindow = m.summaries.filter((p) => inBin(p.timeNs, bin));
-      const last = inWindow[inWindow.length - 1];
-      const v = last?.quantiles ? summaryQuantile(last.quantiles, q) : null;
-      if (last && v !== null) {
-        const w = Math.max(1, last.count ?? 0);
-        summaryWeighted += v * w;
-        summaryWeight += w;
-        summaryCount++;
-      }
-    } else {
-      for (const s of samplesOf(m)) gaugeValues.push(s.v);
-    }
-  }
-  if (mergeFailed) warnings.push('histograms with different bucket bounds in one group: only the mergeable ones were used');
-  if (merged !== null) return histogramQuantile(merged, q);
-  if (summaryWeight > 0) {
-    if (summaryCount > 1) warnings.push('summary quantiles are not mergeable: the count-weighted mean of each series\' quantile is returned');
-    return summaryWeighted / summaryWeight;
-  }
-  return sampleQuantile(gaugeValues, q);
 }
 
 async function attachExemplars(source: MetricSource, query: MetricQuery, series: StoredSeries[], result: MetricQueryResult): Promise<void> {
