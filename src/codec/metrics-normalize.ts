@@ -10,6 +10,26 @@ import type {
   Temporality,
 } from '../model/metric.js';
 import { NO_RECORDED_VALUE } from '../model/metric.js';
+import {
+  EnvelopeError,
+  PointRejection,
+  asString,
+  count,
+  double,
+  get,
+  i64,
+  idHex,
+  isObject,
+  list,
+  optArray,
+  own,
+  sint32,
+  sumOf,
+  temporalityOf,
+  u64,
+  uint32,
+  type Loose,
+} from './metrics-scalars.js';
 
 /**
  * OTLP metrics → the normalized model, validating every data point. It reads one loose object shape that
@@ -19,12 +39,7 @@ import { NO_RECORDED_VALUE } from '../model/metric.js';
  * or numbers). A bad point is rejected on its own and counted (partial success); problems that cannot be
  * confined to one point (the envelope is not an object) throw EnvelopeError.
  */
-export class EnvelopeError extends Error {}
-
-/** A problem confined to one data point. */
-class PointRejection extends Error {}
-
-type Loose = Record<string, unknown>;
+export { EnvelopeError };
 
 const MAX_REASONS = 5;
 const MAX_LABEL_VALUE = 1024;
@@ -39,12 +54,6 @@ const TYPE_FIELDS: [string, string, MetricType][] = [
   ['exponentialHistogram', 'exponential_histogram', 'exponential_histogram'],
   ['summary', 'summary', 'summary'],
 ];
-
-const TEMPORALITY_NAMES = new Map<string, number>([
-  ['AGGREGATION_TEMPORALITY_UNSPECIFIED', 0],
-  ['AGGREGATION_TEMPORALITY_DELTA', 1],
-  ['AGGREGATION_TEMPORALITY_CUMULATIVE', 2],
-]);
 
 interface State {
   out: DecodedMetrics;
@@ -343,140 +352,3 @@ export function canonicalLabels(labels: Labels): string {
   return `${out}}`;
 }
 
-// ---- scalars ----
-
-function isObject(v: unknown): v is Loose {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
-
-/** An own property that is set (oneof members and proto3 optionals are own properties when present). */
-function own(o: Loose, key: string): unknown {
-  if (!Object.prototype.hasOwnProperty.call(o, key)) return undefined;
-  const v = o[key];
-  return v === null ? undefined : v;
-}
-
-function get(o: Loose, camel: string, snake: string): unknown {
-  const v = o[camel];
-  if (v !== undefined && v !== null) return v;
-  if (camel === snake) return undefined;
-  const w = o[snake];
-  return w === null ? undefined : w;
-}
-
-function list(o: Loose, camel: string, snake: string, where: string): unknown[] {
-  const v = get(o, camel, snake);
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new EnvelopeError(`${where} must be an array`);
-  return v;
-}
-
-function optArray(v: unknown, what: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new PointRejection(`${what} is not an array`);
-  return v;
-}
-
-function asString(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-function sumOf(values: number[]): number {
-  let s = 0;
-  for (const v of values) s += v;
-  return s;
-}
-
-interface LongLike {
-  low: number;
-  high: number;
-  unsigned: boolean;
-}
-
-function isLong(v: unknown): v is LongLike {
-  return typeof v === 'object' && v !== null && typeof (v as LongLike).low === 'number' && typeof (v as LongLike).high === 'number';
-}
-
-function longToBigInt(v: LongLike, signed: boolean): bigint {
-  const bits = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
-  return signed ? BigInt.asIntN(64, bits) : bits;
-}
-
-function u64(v: unknown, what: string): bigint {
-  if (v === undefined) return 0n;
-  if (typeof v === 'bigint') {
-    if (v < 0n || v > 0xffffffffffffffffn) throw new PointRejection(`${what} is not an unsigned 64-bit integer`);
-    return v;
-  }
-  if (isLong(v)) return longToBigInt(v, false);
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
-    const b = BigInt(v);
-    if (b <= 0xffffffffffffffffn) return b;
-  }
-  if ((typeof v === 'string' && /^-\d+$/.test(v)) || (typeof v === 'number' && v < 0)) throw new PointRejection(`${what} is negative`);
-  throw new PointRejection(`${what} is not an unsigned 64-bit integer`);
-}
-
-function i64(v: unknown, what: string): bigint {
-  if (typeof v === 'bigint') return BigInt.asIntN(64, v);
-  if (isLong(v)) return longToBigInt(v, true);
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) {
-    const b = BigInt(v);
-    if (b >= -0x8000000000000000n && b <= 0x7fffffffffffffffn) return b;
-  }
-  throw new PointRejection(`${what} is not a signed 64-bit integer`);
-}
-
-/** A count (uint64) as a double; a negative JSON count is rejected by name. */
-function count(v: unknown, what: string): number {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
-  if (typeof v === 'number' && v < 0) throw new PointRejection(`${what} is negative`);
-  return Number(u64(v, what));
-}
-
-function uint32(v: unknown): number {
-  if (v === undefined) return 0;
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
-  throw new PointRejection('flags is not a valid uint32');
-}
-
-function sint32(v: unknown, what: string): number {
-  if (v === undefined) return 0;
-  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-  if (typeof n === 'number' && Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff) return n;
-  throw new PointRejection(`${what} is not a valid int32`);
-}
-
-const SPECIAL_DOUBLES = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
-const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-
-function double(v: unknown, what: string): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const special = SPECIAL_DOUBLES.get(v);
-    if (special !== undefined) return special;
-    if (DECIMAL.test(v)) return Number(v);
-  }
-  throw new PointRejection(`${what} is not a number`);
-}
-
-function temporalityOf(v: unknown): Temporality {
-  let n: unknown = v;
-  if (typeof v === 'string') n = TEMPORALITY_NAMES.get(v) ?? (/^\d+$/.test(v) ? Number(v) : undefined);
-  if (n === 1 || n === 2) return n;
-  if (n === undefined || n === 0) throw new PointRejection('aggregation_temporality is unspecified');
-  throw new PointRejection('aggregation_temporality is not 1 (delta) or 2 (cumulative)');
-}
-
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-
-/** Trace/span ids: bytes from protobuf, hex strings in OTLP/JSON; '' when unset or invalid. */
-function idHex(v: unknown, size: number): string {
-  if (v === undefined) return '';
-  if (v instanceof Uint8Array) return v.length === size ? Buffer.from(v).toString('hex') : '';
-  if (typeof v === 'string' && v.length === size * 2 && HEX.test(v)) return v.toLowerCase();
-  return '';
-}
