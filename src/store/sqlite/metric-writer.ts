@@ -32,6 +32,9 @@ interface SeriesEntry {
   lastNs: bigint;
 }
 
+/** Overflowed cumulative sum series whose last value is remembered. */
+const OVERFLOW_STATE_MAX = 100_000;
+
 /** metric_series.last_ns is only needed for retention: refreshing it once per minute of data is enough. */
 const TOUCH_EVERY_NS = 60_000_000_000n;
 
@@ -49,6 +52,9 @@ export class SqliteMetricWriter {
   private readonly byIdentity = new Map<string, SeriesEntry>();
   private regularSeries = 0;
   overflowPoints = 0;
+  /** Last cumulative value of each overflowed sum series, to turn it into deltas (bounded, oldest dropped). */
+  private readonly overflowState = new Map<string, { startNs: bigint; value: number }>();
+  private readonly startedNs = BigInt(Date.now()) * 1_000_000n;
 
   constructor(
     private readonly db: Database.Database,
@@ -111,11 +117,16 @@ export class SqliteMetricWriter {
   private writeRequest(request: DecodedMetrics): number {
     let accepted = 0;
     for (const batch of request.series) {
-      const series = this.seriesFor(batch);
+      const { metric } = batch;
+      const resourceText = canonicalLabels(batch.resource);
+      const attributesText = canonicalLabels(batch.attributes);
+      const identity = `${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0${resourceText}\0${attributesText}`;
+      const series = this.seriesFor(batch, identity, resourceText, attributesText);
       let lo: bigint | undefined;
       let hi: bigint | undefined;
       for (const point of batch.points) {
-        this.insertPoint(series, batch.metric, point);
+        if (series.overflow && metric.type === 'sum') this.addOverflowSum(series, identity, metric, point);
+        else this.insertPoint(series, batch.metric, point);
         if (lo === undefined || point.timeNs < lo) lo = point.timeNs;
         if (hi === undefined || point.timeNs > hi) hi = point.timeNs;
         accepted++;
@@ -145,11 +156,8 @@ export class SqliteMetricWriter {
     return row.id;
   }
 
-  private seriesFor(batch: MetricSeriesBatch): SeriesEntry {
+  private seriesFor(batch: MetricSeriesBatch, identity: string, resourceText: string, attributesText: string): SeriesEntry {
     const { metric } = batch;
-    const resourceText = canonicalLabels(batch.resource);
-    const attributesText = canonicalLabels(batch.attributes);
-    const identity = `${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0${resourceText}\0${attributesText}`;
     const cached = this.byIdentity.get(identity);
     if (cached) {
       this.metricIdFor(metric); // keeps unit/description current
@@ -182,15 +190,37 @@ export class SqliteMetricWriter {
     return entry;
   }
 
+  /**
+   * Sums that overflow are summed faithfully into one delta series: each overflowed series' cumulative
+   * points become deltas here (reset = new start time or a decrease; a series first seen with a start
+   * before this process started is a baseline only), and points at the same time add up.
+   */
+  private addOverflowSum(series: SeriesEntry, identity: string, metric: MetricDescriptor, p: MetricPoint): void {
+    if (p.value === undefined) return;
+    let delta = p.value;
+    if (metric.temporality === 2) {
+      const prev = this.overflowState.get(identity);
+      if (!prev) delta = p.startNs !== 0n && p.startNs >= this.startedNs ? p.value : 0;
+      else if ((p.startNs !== 0n && prev.startNs !== 0n && p.startNs !== prev.startNs) || (metric.monotonic && p.value < prev.value)) delta = p.value;
+      else delta = p.value - prev.value;
+      this.overflowState.delete(identity);
+      this.overflowState.set(identity, { startNs: p.startNs, value: p.value });
+      if (this.overflowState.size > OVERFLOW_STATE_MAX) this.overflowState.delete(this.overflowState.keys().next().value as string);
+    }
+    this.stmt.addOverflowPoint.run(bucketOf(p.timeNs), series.metricId, p.timeNs, series.id, p.startNs, delta);
+  }
+
   private overflowSeriesFor(metric: MetricDescriptor, first: bigint): SeriesEntry {
-    const digest = sha1(`${metric.name}\0${metric.type}\0${metric.temporality}\0${metric.monotonic}\0overflow`);
+    // Overflowed sums are stored as one delta series (see addOverflowSum); other types keep their temporality.
+    const temporality = metric.type === 'sum' ? 1 : metric.temporality;
+    const digest = sha1(`${metric.name}\0${metric.type}\0${temporality}\0${metric.monotonic}\0overflow`);
     const hex = digest.toString('hex');
     const known = this.series.get(hex);
     if (known) return known;
     const metricId = this.metricIdFor(metric);
     const labels = canonicalLabels({ [OVERFLOW_LABEL]: 'true' });
     const id = Number(
-      this.stmt.insertSeries.run(metricId, digest, labels, '{}', labels, '', metric.temporality, metric.monotonic ? 1 : 0, 1, first, first)
+      this.stmt.insertSeries.run(metricId, digest, labels, '{}', labels, '', temporality, metric.monotonic ? 1 : 0, 1, first, first)
         .lastInsertRowid,
     );
     const entry: SeriesEntry = { id, metricId, overflow: true, lastNs: first };

@@ -93,6 +93,9 @@ export const METRIC_WRITER_SQL = {
   touchSeries: 'UPDATE metric_series SET last_ns = max(last_ns, ?), first_ns = min(first_ns, ?) WHERE id = ?',
   insertPoint: `INSERT OR REPLACE INTO metric_points (bucket, metric_id, time_ns, series_id, start_ns, flags, value, count, sum,
     min, max, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  addOverflowPoint: `INSERT INTO metric_points (bucket, metric_id, time_ns, series_id, start_ns, flags, value)
+    VALUES (?, ?, ?, ?, ?, 0, ?)
+    ON CONFLICT (bucket, metric_id, time_ns, series_id) DO UPDATE SET value = value + excluded.value`,
   insertExemplar: `INSERT INTO metric_exemplars (bucket, series_id, time_ns, value, trace_id, span_id, attributes)
     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   oldestPointBucket: 'SELECT min(bucket) AS bucket FROM metric_points',

@@ -223,6 +223,19 @@ describe('series cap', () => {
         ['', 'true'],
       ]);
       expect(r.seriesCount).toBe(4);
+
+      // Counters beyond the cap are summed faithfully into the overflow series (as deltas).
+      const start = (BigInt(Date.now()) * 1_000_000n).toString();
+      for (const [round, values] of [[1, [1, 2, 3]], [2, [4, 6, 8]]] as const) {
+        const tNs = (BigInt(Date.now()) * 1_000_000n + BigInt(round)).toString();
+        const dataPoints = values.map((v, i) => ({
+          startTimeUnixNano: start, timeUnixNano: tNs, asInt: v, attributes: [{ key: 'user', value: { stringValue: `u${i}` } }],
+        }));
+        const sent = await postJson(`${capped.httpUrl}/v1/metrics`, JSON.stringify(request('capped', [{ name: 'requests_total', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints } }])));
+        expect(sent.status).toBe(200);
+      }
+      const inc = await queryApi(capped.apiUrl, { select: 'requests_total', agg: 'increase', by: 'otel.metric.overflow', window: '1h' });
+      expect(inc.groups.map((g) => [g.labels['otel.metric.overflow'], g.value])).toEqual([['true', 18]]);
     } finally {
       await capped.stop();
     }
