@@ -14,7 +14,8 @@ import { ApiServer } from './api/server.js';
 import { PrometheusScrapeReceiver } from './receivers/prometheus/scraper.js';
 import { SelfMetrics } from './telemetry/self-metrics.js';
 import { WritableProbe } from './telemetry/data-dir.js';
-import type { MetricsConsumer } from './pipeline/consumer.js';
+import { MetricsRoutes } from './api/metrics-routes.js';
+import { SqliteMetricReader } from './store/sqlite/metric-reader.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -26,6 +27,7 @@ export interface Spanlens {
   readonly addresses: BoundAddresses;
   readonly store: SqliteSpanStore;
   readonly reader: SqliteSpanReader;
+  readonly metricReader: SqliteMetricReader;
   readonly counters: IngestCounters;
   readonly limiter: IngestLimiter;
   /** Present when scrape targets are configured. */
@@ -59,6 +61,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         batchRows: 5_000,
       },
       maxBatchSpans: config.storage.maxBatchSpans,
+      metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
     },
@@ -87,6 +90,8 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     stops.push(() => store.shutdown());
     const reader = new SqliteSpanReader(openReaderDb(dataDir));
     stops.push(async () => reader.close());
+    const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
+    stops.push(async () => metricReader.close());
 
     const writable = new WritableProbe(dataDir);
     const readiness = {
@@ -108,7 +113,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
               targets: config.scrape.targets.map((t) => ({ url: t.url, intervalMs: t.interval, timeoutMs: t.timeout, job: t.job })),
               maxBodyBytes: config.scrape.maxBodySize,
             },
-            pendingMetricsStore(logger),
+            limiter,
             logger.child({ component: 'receiver/prometheus' }),
           );
     const selfMetrics = new SelfMetrics({
@@ -116,7 +121,14 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       queue: () => ({ ...limiter.stats(), saturated: limiter.saturated }),
       store: async () => {
         const stats = await store.stats();
-        return stats && { liveBytes: stats.liveBytes, latencySeries: stats.activeLatencySeries, retentionDeletedSpans: stats.retentionDeletedSpans };
+        if (!stats) return undefined;
+        return {
+          liveBytes: stats.liveBytes,
+          latencySeries: stats.activeLatencySeries,
+          retentionDeletedSpans: stats.retentionDeletedSpans,
+          ...(stats.metricSeries !== undefined ? { metricSeries: stats.metricSeries } : {}),
+          ...(stats.retentionDeletedMetricPoints !== undefined ? { retentionDeletedPoints: stats.retentionDeletedMetricPoints } : {}),
+        };
       },
       dataDir,
       scrapeTargets: () => scraper?.status() ?? [],
@@ -126,6 +138,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       new ReadRoutes(reader, reader, Date.now),
       readiness,
       logger.child({ component: 'api' }),
+      new MetricsRoutes(metricReader, Date.now),
       selfMetrics,
     );
     const addresses: BoundAddresses = { api: await api.start() };
@@ -137,16 +150,23 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
+        limiter,
       );
       addresses.otlpGrpc = await grpc.start();
       stops.push(() => grpc.shutdown(deadline));
     }
     if (otlp.http.enabled) {
       const http = new OtlpHttpReceiver(
-        { endpoint: parseEndpoint(otlp.http.endpoint), maxRequestBytes: otlp.maxRequestSize, tracesPath: otlp.http.tracesPath },
+        {
+          endpoint: parseEndpoint(otlp.http.endpoint),
+          maxRequestBytes: otlp.maxRequestSize,
+          tracesPath: otlp.http.tracesPath,
+          metricsPath: otlp.http.metricsPath,
+        },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-http' }),
+        limiter,
       );
       addresses.otlpHttp = await http.start();
       stops.push(() => http.shutdown(deadline));
@@ -162,6 +182,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       addresses,
       store,
       reader,
+      metricReader,
       counters,
       limiter,
       scraper,
@@ -174,17 +195,3 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
   }
 }
 
-/**
- * Stands in for the metrics store until it lands (branch `metrics`): scraped points are acknowledged and
- * dropped, so scrape status and self-telemetry work meanwhile. Replace with the store's MetricsConsumer.
- */
-function pendingMetricsStore(logger: Logger): MetricsConsumer {
-  let warned = false;
-  return {
-    consumeMetrics: () => {
-      if (!warned) logger.warn('metric storage is not part of this build yet: scraped metrics are not stored');
-      warned = true;
-      return Promise.resolve({ accepted: 0, rejected: 0, message: '' });
-    },
-  };
-}

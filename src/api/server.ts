@@ -5,6 +5,7 @@ import { BadQueryError, type ApiReply, type ReadRoutes } from './read-routes.js'
 import { closeServer, listen } from '../net/http-listen.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { TimeRangeError } from './time-range.js';
+import type { MetricsRoutes } from './metrics-routes.js';
 
 /** Self-telemetry in the Prometheus exposition format (telemetry/self-metrics.ts). */
 export interface MetricsExposition {
@@ -27,7 +28,8 @@ export class ApiServer {
     private readonly routes: ReadRoutes,
     private readonly readiness: Readiness,
     private readonly logger: Logger,
-    private readonly metrics?: MetricsExposition,
+    private readonly metrics?: MetricsRoutes,
+    private readonly selfMetrics?: MetricsExposition,
   ) {}
 
   async start(): Promise<Endpoint> {
@@ -64,9 +66,9 @@ export class ApiServer {
       const problems = this.readiness.problems();
       return json(res, problems.length === 0 ? 200 : 503, { ready: problems.length === 0, problems });
     }
-    if (path === '/metrics' && this.metrics) {
-      const text = await this.metrics.render();
-      res.writeHead(200, { 'Content-Type': this.metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+    if (path === '/metrics' && this.selfMetrics) {
+      const text = await this.selfMetrics.render();
+      res.writeHead(200, { 'Content-Type': this.selfMetrics.contentType, 'Content-Length': Buffer.byteLength(text) });
       res.end(req.method === 'HEAD' ? undefined : text);
       return;
     }
@@ -76,6 +78,8 @@ export class ApiServer {
       else if (path === '/api/traces') reply = await this.routes.traces(url.searchParams);
       else if (path.startsWith('/api/traces/')) reply = await this.routes.trace(decodeURIComponent(path.slice(12)));
       else if (path === '/api/latency') reply = await this.routes.latencyStats(url.searchParams);
+      else if (path === '/api/metrics' && this.metrics) reply = await this.metrics.list(url.searchParams);
+      else if (path === '/api/metrics/query' && this.metrics) reply = await this.metrics.query(url.searchParams);
       else reply = { status: 404, body: { error: `no route ${path}`, routes: ROUTES } };
     } catch (err) {
       if (err instanceof BadQueryError || err instanceof TimeRangeError) {
@@ -86,7 +90,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
+const ROUTES = ['/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -21,6 +21,7 @@ export const configSchema = z
                 enabled: z.boolean().default(true),
                 endpoint: endpoint.default('127.0.0.1:4318'),
                 tracesPath: z.string().startsWith('/').default('/v1/traces'),
+                metricsPath: z.string().startsWith('/').default('/v1/metrics'),
               })
               .strict()
               .prefault({}),
@@ -80,6 +81,15 @@ export const configSchema = z
         maxSeries: z.number().int().min(1).default(5_000),
         staleSeriesAfter: duration.prefault('1h'),
         flushInterval: duration.prefault('2s'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /** Distinct metric series kept; points of further new series go to an overflow series per metric. */
+        maxSeries: z.number().int().min(1).default(10_000),
+        /** Most data points per group-committed transaction. */
+        maxBatchPoints: z.number().int().min(1).default(50_000),
       })
       .strict()
       .prefault({}),

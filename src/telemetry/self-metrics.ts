@@ -92,10 +92,12 @@ export class SelfMetrics {
       ...otlp('failedMetricPoints', 'failedPoints', 'failedDataPoints'),
       ...scrape((s) => s.failedPoints),
     ]);
-    counter(r, 'receiver_failed_requests_total', 'Export requests that failed, by whether the client may retry.', ['receiver', 'transport', 'retryable'], () =>
+    counter(r, 'receiver_failed_requests_total', 'Export requests that failed, by signal and whether the client may retry.', ['receiver', 'transport', 'signal', 'retryable'], () =>
       TRANSPORTS.flatMap((t): Row[] => [
-        [{ receiver: 'otlp', transport: t, retryable: 'true' }, field('failedRequests')?.[t] ?? 0],
-        [{ receiver: 'otlp', transport: t, retryable: 'false' }, field('invalidRequests')?.[t] ?? 0],
+        [{ receiver: 'otlp', transport: t, signal: 'traces', retryable: 'true' }, field('failedRequests')?.[t] ?? 0],
+        [{ receiver: 'otlp', transport: t, signal: 'traces', retryable: 'false' }, field('invalidRequests')?.[t] ?? 0],
+        [{ receiver: 'otlp', transport: t, signal: 'metrics', retryable: 'true' }, field('failedMetricRequests')?.[t] ?? 0],
+        [{ receiver: 'otlp', transport: t, signal: 'metrics', retryable: 'false' }, field('invalidMetricRequests')?.[t] ?? 0],
       ]),
     );
 
