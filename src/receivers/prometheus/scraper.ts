@@ -121,15 +121,14 @@ export class PrometheusScrapeReceiver {
   async scrapeNow(index = 0): Promise<ScrapeTargetStatus> {
     const target = this.targets[index];
     if (!target) throw new Error(`no scrape target #${index}`);
-    await target.running;
-    await (target.running = this.scrape(target));
+    await this.enqueue(target);
     return { ...target.status };
   }
 
   private schedule(target: Target, delayMs: number): void {
     if (this.stopping) return;
     target.timer = setTimeout(() => {
-      target.running = this.scrape(target).finally(() => {
+      void this.enqueue(target).finally(() => {
         const interval = target.settings.intervalMs;
         const elapsed = performance.now() - target.t0;
         const next = (Math.floor(elapsed / interval) + 1) * interval;
@@ -137,6 +136,15 @@ export class PrometheusScrapeReceiver {
       });
     }, Math.max(0, delayMs));
     target.timer.unref();
+  }
+
+  /** Scrapes of one target run one after another, never overlapping (they share the start-time state). */
+  private enqueue(target: Target): Promise<void> {
+    const run = (target.running ?? Promise.resolve()).then(() => this.scrape(target)).catch((err: unknown) => {
+      this.logger.error({ err, url: target.settings.url }, 'scrape failed unexpectedly');
+    });
+    target.running = run;
+    return run;
   }
 
   private async scrape(target: Target): Promise<void> {
