@@ -11,7 +11,8 @@ import type { LogLevel } from './telemetry/logger.js';
 const USAGE = `Usage: spanlens serve [options]
 
 Runs the daemon: OTLP/gRPC (default 127.0.0.1:4317), OTLP/HTTP (127.0.0.1:4318) and the API
-(127.0.0.1:4320: /healthz, /readyz, /api/*). Data goes to ./data unless told otherwise.
+(127.0.0.1:4320: /healthz, /readyz, /metrics, /api/*). Data goes to ./data unless told otherwise.
+METRICS_ENDPOINT=http://host:port/metrics adds a Prometheus target to scrape (see config/default.yaml).
 
 Options (each overrides the config file and the environment):
   --config FILE        YAML config file (env SPANLENS_CONFIG); examples in config/

@@ -11,6 +11,11 @@ import { OtlpGrpcReceiver } from './receivers/otlp/grpc.js';
 import { OtlpHttpReceiver } from './receivers/otlp/http.js';
 import { ReadRoutes } from './api/read-routes.js';
 import { ApiServer } from './api/server.js';
+import { PrometheusScrapeReceiver } from './receivers/prometheus/scraper.js';
+import { SelfMetrics } from './telemetry/self-metrics.js';
+import { WritableProbe } from './telemetry/data-dir.js';
+import { MetricsRoutes } from './api/metrics-routes.js';
+import { SqliteMetricReader } from './store/sqlite/metric-reader.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -22,8 +27,12 @@ export interface Spanlens {
   readonly addresses: BoundAddresses;
   readonly store: SqliteSpanStore;
   readonly reader: SqliteSpanReader;
+  readonly metricReader: SqliteMetricReader;
   readonly counters: IngestCounters;
   readonly limiter: IngestLimiter;
+  /** Present when scrape targets are configured. */
+  readonly scraper: PrometheusScrapeReceiver | undefined;
+  readonly selfMetrics: SelfMetrics;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
   shutdown(): Promise<void>;
 }
@@ -52,6 +61,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         batchRows: 5_000,
       },
       maxBatchSpans: config.storage.maxBatchSpans,
+      metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
     },
@@ -80,21 +90,56 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     stops.push(() => store.shutdown());
     const reader = new SqliteSpanReader(openReaderDb(dataDir));
     stops.push(async () => reader.close());
+    const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
+    stops.push(async () => metricReader.close());
 
+    const writable = new WritableProbe(dataDir);
     const readiness = {
       problems: (): string[] => {
         const problems: string[] = [];
         if (!store.healthy) problems.push('span store is not running');
         if (store.lastWriteError) problems.push(`span store cannot write: ${store.lastWriteError}`);
+        const unwritable = writable.check();
+        if (unwritable) problems.push(unwritable);
         if (limiter.saturated) problems.push('ingest queue is full');
         return problems;
       },
     };
+    const scraper =
+      config.scrape.targets.length === 0
+        ? undefined
+        : new PrometheusScrapeReceiver(
+            {
+              targets: config.scrape.targets.map((t) => ({ url: t.url, intervalMs: t.interval, timeoutMs: t.timeout, job: t.job })),
+              maxBodyBytes: config.scrape.maxBodySize,
+            },
+            limiter,
+            logger.child({ component: 'receiver/prometheus' }),
+          );
+    const selfMetrics = new SelfMetrics({
+      counters,
+      queue: () => ({ ...limiter.stats(), saturated: limiter.saturated }),
+      store: async () => {
+        const stats = await store.stats();
+        if (!stats) return undefined;
+        return {
+          liveBytes: stats.liveBytes,
+          latencySeries: stats.activeLatencySeries,
+          retentionDeletedSpans: stats.retentionDeletedSpans,
+          ...(stats.metricSeries !== undefined ? { metricSeries: stats.metricSeries } : {}),
+          ...(stats.retentionDeletedMetricPoints !== undefined ? { retentionDeletedPoints: stats.retentionDeletedMetricPoints } : {}),
+        };
+      },
+      dataDir,
+      scrapeTargets: () => scraper?.status() ?? [],
+    });
     const api = new ApiServer(
       parseEndpoint(config.api.endpoint),
       new ReadRoutes(reader, reader, Date.now),
       readiness,
       logger.child({ component: 'api' }),
+      new MetricsRoutes(metricReader, Date.now),
+      selfMetrics,
     );
     const addresses: BoundAddresses = { api: await api.start() };
     stops.push(() => api.shutdown(deadline));
@@ -105,19 +150,30 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
+        limiter,
       );
       addresses.otlpGrpc = await grpc.start();
       stops.push(() => grpc.shutdown(deadline));
     }
     if (otlp.http.enabled) {
       const http = new OtlpHttpReceiver(
-        { endpoint: parseEndpoint(otlp.http.endpoint), maxRequestBytes: otlp.maxRequestSize, tracesPath: otlp.http.tracesPath },
+        {
+          endpoint: parseEndpoint(otlp.http.endpoint),
+          maxRequestBytes: otlp.maxRequestSize,
+          tracesPath: otlp.http.tracesPath,
+          metricsPath: otlp.http.metricsPath,
+        },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-http' }),
+        limiter,
       );
       addresses.otlpHttp = await http.start();
       stops.push(() => http.shutdown(deadline));
+    }
+    if (scraper) {
+      scraper.start();
+      stops.push(() => scraper.shutdown());
     }
     logger.info({ dataDir }, 'spanlens started');
 
@@ -126,8 +182,11 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       addresses,
       store,
       reader,
+      metricReader,
       counters,
       limiter,
+      scraper,
+      selfMetrics,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),
     };
   } catch (err) {
@@ -135,3 +194,4 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     throw err;
   }
 }
+

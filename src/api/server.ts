@@ -5,13 +5,20 @@ import { BadQueryError, type ApiReply, type ReadRoutes } from './read-routes.js'
 import { closeServer, listen } from '../net/http-listen.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { TimeRangeError } from './time-range.js';
+import type { MetricsRoutes } from './metrics-routes.js';
+
+/** Self-telemetry in the Prometheus exposition format (telemetry/self-metrics.ts). */
+export interface MetricsExposition {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
 
 export interface Readiness {
   /** Empty when ready; otherwise why not (store down, ingest queue saturated, …). */
   problems(): string[];
 }
 
-/** The API port: health and readiness probes and the JSON read API (later also /mcp and /metrics). */
+/** The API port: health and readiness probes, /metrics (self-telemetry) and the JSON read API (later also /mcp). */
 export class ApiServer {
   private server: http.Server | undefined;
   private readonly startedAt = Date.now();
@@ -21,6 +28,8 @@ export class ApiServer {
     private readonly routes: ReadRoutes,
     private readonly readiness: Readiness,
     private readonly logger: Logger,
+    private readonly metrics?: MetricsRoutes,
+    private readonly selfMetrics?: MetricsExposition,
   ) {}
 
   async start(): Promise<Endpoint> {
@@ -57,12 +66,20 @@ export class ApiServer {
       const problems = this.readiness.problems();
       return json(res, problems.length === 0 ? 200 : 503, { ready: problems.length === 0, problems });
     }
+    if (path === '/metrics' && this.selfMetrics) {
+      const text = await this.selfMetrics.render();
+      res.writeHead(200, { 'Content-Type': this.selfMetrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
     let reply: ApiReply;
     try {
       if (path === '/api/services') reply = await this.routes.services();
       else if (path === '/api/traces') reply = await this.routes.traces(url.searchParams);
       else if (path.startsWith('/api/traces/')) reply = await this.routes.trace(decodeURIComponent(path.slice(12)));
       else if (path === '/api/latency') reply = await this.routes.latencyStats(url.searchParams);
+      else if (path === '/api/metrics' && this.metrics) reply = await this.metrics.list(url.searchParams);
+      else if (path === '/api/metrics/query' && this.metrics) reply = await this.metrics.query(url.searchParams);
       else reply = { status: 404, body: { error: `no route ${path}`, routes: ROUTES } };
     } catch (err) {
       if (err instanceof BadQueryError || err instanceof TimeRangeError) {
@@ -73,7 +90,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
+const ROUTES = ['/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

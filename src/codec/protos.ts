@@ -7,6 +7,7 @@ const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 const FILES = [
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
   'google/rpc/status.proto',
   'google/rpc/error_details.proto',
 ];
@@ -35,6 +36,8 @@ export const TypeNames = {
   span: 'opentelemetry.proto.trace.v1.Span',
   resource: 'opentelemetry.proto.resource.v1.Resource',
   scope: 'opentelemetry.proto.common.v1.InstrumentationScope',
+  exportMetricsRequest: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+  exportMetricsResponse: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
   rpcStatus: 'google.rpc.Status',
   retryInfo: 'google.rpc.RetryInfo',
 } as const;

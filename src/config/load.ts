@@ -9,6 +9,8 @@ export interface ConfigOverrides {
   api?: string;
   dataDir?: string;
   logLevel?: string;
+  /** A Prometheus /metrics URL to scrape (env METRICS_ENDPOINT), added to scrape.targets. */
+  metricsEndpoint?: string;
 }
 
 export class ConfigError extends Error {
@@ -33,6 +35,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     api: pick('SPANLENS_API'),
     dataDir: pick('SPANLENS_DATA'),
     logLevel: pick('SPANLENS_LOG_LEVEL', 'OTEL_LOG_LEVEL')?.toLowerCase(),
+    metricsEndpoint: pick('METRICS_ENDPOINT'),
   });
 }
 
@@ -73,6 +76,14 @@ function applyOverrides(target: Record<string, unknown>, o: ConfigOverrides): vo
   if (o.api !== undefined) setPath(target, ['api', 'endpoint'], o.api);
   if (o.dataDir !== undefined) setPath(target, ['storage', 'dataDir'], o.dataDir);
   if (o.logLevel !== undefined) setPath(target, ['log', 'level'], o.logLevel);
+  if (o.metricsEndpoint !== undefined) addScrapeTarget(target, o.metricsEndpoint);
+}
+
+/** Appends a target unless the file already scrapes that URL (then the file's interval and job win). */
+function addScrapeTarget(target: Record<string, unknown>, url: string): void {
+  const scrape = (typeof target['scrape'] === 'object' && target['scrape'] !== null ? target['scrape'] : (target['scrape'] = {})) as Record<string, unknown>;
+  const targets = Array.isArray(scrape['targets']) ? (scrape['targets'] as unknown[]) : (scrape['targets'] = []) as unknown[];
+  if (!targets.some((t) => typeof t === 'object' && t !== null && (t as { url?: unknown }).url === url)) targets.push({ url });
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

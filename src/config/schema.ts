@@ -21,6 +21,7 @@ export const configSchema = z
                 enabled: z.boolean().default(true),
                 endpoint: endpoint.default('127.0.0.1:4318'),
                 tracesPath: z.string().startsWith('/').default('/v1/traces'),
+                metricsPath: z.string().startsWith('/').default('/v1/metrics'),
               })
               .strict()
               .prefault({}),
@@ -33,6 +34,28 @@ export const configSchema = z
       .strict()
       .prefault({}),
     api: z.object({ endpoint: endpoint.default('127.0.0.1:4320') }).strict().prefault({}),
+    /** Prometheus/OpenMetrics targets to scrape (env METRICS_ENDPOINT adds one). */
+    scrape: z
+      .object({
+        targets: z
+          .array(
+            z
+              .object({
+                url: z.url({ protocol: /^https?$/ }),
+                interval: duration.prefault('15s'),
+                timeout: duration.prefault('10s'),
+                /** Becomes service.name of the scraped metrics, like Prometheus' job label. */
+                job: z.string().min(1).default('scrape'),
+              })
+              .strict()
+              .refine((t) => t.timeout <= t.interval && t.interval > 0, { message: 'timeout must not exceed a non-zero interval' }),
+          )
+          .default([]),
+        /** Largest exposition read from a target. */
+        maxBodySize: byteSize.prefault('16MiB'),
+      })
+      .strict()
+      .prefault({}),
     storage: z
       .object({
         dataDir: z.string().min(1).default('./data'),
@@ -58,6 +81,15 @@ export const configSchema = z
         maxSeries: z.number().int().min(1).default(5_000),
         staleSeriesAfter: duration.prefault('1h'),
         flushInterval: duration.prefault('2s'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /** Distinct metric series kept; points of further new series go to an overflow series per metric. */
+        maxSeries: z.number().int().min(1).default(10_000),
+        /** Most data points per group-committed transaction. */
+        maxBatchPoints: z.number().int().min(1).default(50_000),
       })
       .strict()
       .prefault({}),

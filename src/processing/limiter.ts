@@ -1,5 +1,5 @@
 import { RetryableError } from '../pipeline/errors.js';
-import type { ExportOutcome, OtlpExportRequest, TracesConsumer } from '../pipeline/consumer.js';
+import type { ExportOutcome, MetricsConsumer, OtlpExportRequest, TracesConsumer } from '../pipeline/consumer.js';
 
 export interface IngestLimits {
   /** Decompressed request bytes queued or being written at once. */
@@ -15,13 +15,13 @@ export interface IngestLimits {
  * (UNAVAILABLE + RetryInfo / 503 + Retry-After) before any decoding work, so a slow disk turns into
  * client retries instead of unbounded memory.
  */
-export class IngestLimiter implements TracesConsumer {
+export class IngestLimiter implements TracesConsumer, MetricsConsumer {
   private inflightBytes = 0;
   private inflightRequests = 0;
   private refusedTotal = 0;
 
   constructor(
-    private readonly next: TracesConsumer,
+    private readonly next: TracesConsumer & Partial<MetricsConsumer>,
     private readonly limits: IngestLimits,
   ) {}
 
@@ -40,7 +40,21 @@ export class IngestLimiter implements TracesConsumer {
     };
   }
 
-  async consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
+  /** Metrics share the traces' budget: both end in the same writer queue. */
+  consumeMetrics(request: OtlpExportRequest): Promise<ExportOutcome> {
+    const next = this.next;
+    if (!next.consumeMetrics) return Promise.reject(new Error('no metrics consumer behind the ingest limiter'));
+    return this.admit(request, (r) => (next.consumeMetrics as MetricsConsumer['consumeMetrics']).call(next, r));
+  }
+
+  consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
+    return this.admit(request, (r) => this.next.consumeTraces(r));
+  }
+
+  private async admit(
+    request: OtlpExportRequest,
+    forward: (request: OtlpExportRequest) => Promise<ExportOutcome>,
+  ): Promise<ExportOutcome> {
     const size = request.body.byteLength;
     // A single request larger than the byte budget is still admitted when nothing else is in flight,
     // otherwise it could never be accepted (the size limit proper is the receivers' max request size).
@@ -52,7 +66,7 @@ export class IngestLimiter implements TracesConsumer {
     this.inflightBytes += size;
     this.inflightRequests++;
     try {
-      return await this.next.consumeTraces(request);
+      return await forward(request);
     } finally {
       this.inflightBytes -= size;
       this.inflightRequests--;

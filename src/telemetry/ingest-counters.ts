@@ -10,6 +10,22 @@ export class IngestCounters {
   readonly failedRequests: Record<Transport, number> = { grpc: 0, http: 0 };
   readonly invalidRequests: Record<Transport, number> = { grpc: 0, http: 0 };
 
+  readonly acceptedMetricPoints: Record<Transport, number> = { grpc: 0, http: 0 };
+  readonly refusedMetricPoints: Record<Transport, number> = { grpc: 0, http: 0 };
+  readonly failedMetricRequests: Record<Transport, number> = { grpc: 0, http: 0 };
+  readonly invalidMetricRequests: Record<Transport, number> = { grpc: 0, http: 0 };
+
+  /** Metric data points, counted apart from spans (the Collector's receiver_*_metric_points). */
+  acceptedMetrics(transport: Transport, accepted: number, rejected: number): void {
+    this.acceptedMetricPoints[transport] += accepted;
+    this.refusedMetricPoints[transport] += rejected;
+  }
+
+  failedMetrics(transport: Transport, retryable: boolean): void {
+    if (retryable) this.failedMetricRequests[transport]++;
+    else this.invalidMetricRequests[transport]++;
+  }
+
   accepted(transport: Transport, accepted: number, rejected: number): void {
     this.acceptedSpans[transport] += accepted;
     this.refusedSpans[transport] += rejected;

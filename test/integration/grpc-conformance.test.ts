@@ -95,9 +95,11 @@ describe('OTLP/gRPC TraceService/Export', () => {
     await expectStored(good);
   });
 
-  it('answers MetricsService/Export with UNIMPLEMENTED (signal not enabled)', async () => {
-    const reply = await grpcCall(client(daemon), new Uint8Array(0), METRICS_EXPORT_PATH);
-    expect(reply.error?.code).toBe(status.UNIMPLEMENTED);
+  it('answers LogsService/Export with UNIMPLEMENTED (signal not enabled) and MetricsService/Export with OK', async () => {
+    const logs = await grpcCall(client(daemon), new Uint8Array(0), '/opentelemetry.proto.collector.logs.v1.LogsService/Export');
+    expect(logs.error?.code).toBe(status.UNIMPLEMENTED);
+    const metrics = await grpcCall(client(daemon), new Uint8Array(0), METRICS_EXPORT_PATH);
+    expect(metrics.error).toBeNull();
   });
 
   it('serves many concurrent unary calls on one connection', async () => {

@@ -52,7 +52,7 @@ describe('routing, method and media type (items 2–5)', () => {
   });
 
   it('answers an unknown path with 404', async () => {
-    const r = await postProto(`${daemon.httpUrl}/v1/metrics`, new Uint8Array(0));
+    const r = await postProto(`${daemon.httpUrl}/v1/logs`, new Uint8Array(0));
     expect(r.status).toBe(404);
   });
 

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { TracesConsumer } from '../../pipeline/consumer.js';
+import type { ExportOutcome, MetricsConsumer, OtlpExportRequest, TracesConsumer } from '../../pipeline/consumer.js';
 import { encodeExportResponse, encodeRetryStatusDetails } from '../../codec/responses.js';
 import type { IngestCounters } from '../../telemetry/ingest-counters.js';
 import { formatEndpoint, type Endpoint } from '../../net/endpoint.js';
@@ -31,6 +31,11 @@ export const traceServiceDefinition: grpc.ServiceDefinition = {
   },
 };
 
+/** MetricsService/Export, registered like TraceService (raw buffers, our own decoder). */
+export const metricsServiceDefinition: grpc.ServiceDefinition = {
+  Export: { ...(traceServiceDefinition['Export'] as grpc.MethodDefinition<Buffer, Buffer>), path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export' },
+};
+
 export class OtlpGrpcReceiver {
   private server: grpc.Server | undefined;
   private bound: Endpoint | undefined;
@@ -40,6 +45,8 @@ export class OtlpGrpcReceiver {
     private readonly traces: TracesConsumer,
     private readonly counters: IngestCounters,
     private readonly logger: Logger,
+    /** When absent, MetricsService is not registered and clients get UNIMPLEMENTED. */
+    private readonly metrics?: MetricsConsumer,
   ) {}
 
   get address(): Endpoint | undefined {
@@ -52,6 +59,7 @@ export class OtlpGrpcReceiver {
       'grpc.max_send_message_length': 4 * 1024 * 1024,
     });
     server.addService(traceServiceDefinition, { Export: this.exportTraces });
+    if (this.metrics) server.addService(metricsServiceDefinition, { Export: this.exportMetrics });
     const target = formatEndpoint(this.settings.endpoint);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, actualPort) => {
@@ -87,14 +95,34 @@ export class OtlpGrpcReceiver {
     call: grpc.ServerUnaryCall<Buffer, Buffer>,
     callback: grpc.sendUnaryData<Buffer>,
   ): void => {
-    this.traces.consumeTraces({ encoding: 'protobuf', body: call.request }).then(
+    this.answer(call, callback, (r) => this.traces.consumeTraces(r), 'rejectedSpans');
+  };
+
+  private readonly exportMetrics = (
+    call: grpc.ServerUnaryCall<Buffer, Buffer>,
+    callback: grpc.sendUnaryData<Buffer>,
+  ): void => {
+    const metrics = this.metrics as MetricsConsumer;
+    this.answer(call, callback, (r) => metrics.consumeMetrics(r), 'rejectedDataPoints');
+  };
+
+  private answer(
+    call: grpc.ServerUnaryCall<Buffer, Buffer>,
+    callback: grpc.sendUnaryData<Buffer>,
+    consume: (request: OtlpExportRequest) => Promise<ExportOutcome>,
+    field: 'rejectedSpans' | 'rejectedDataPoints',
+  ): void {
+    const isMetrics = field === 'rejectedDataPoints';
+    consume({ encoding: 'protobuf', body: call.request }).then(
       (outcome) => {
-        this.counters.accepted('grpc', outcome.accepted, outcome.rejected);
-        callback(null, Buffer.from(encodeExportResponse('protobuf', outcome.rejected, outcome.message)));
+        if (isMetrics) this.counters.acceptedMetrics('grpc', outcome.accepted, outcome.rejected);
+        else this.counters.accepted('grpc', outcome.accepted, outcome.rejected);
+        callback(null, Buffer.from(encodeExportResponse('protobuf', outcome.rejected, outcome.message, field)));
       },
       (err: unknown) => {
         const wire = toWireError(err);
-        this.counters.failed('grpc', wire.retryAfterMs !== undefined);
+        if (isMetrics) this.counters.failedMetrics('grpc', wire.retryAfterMs !== undefined);
+        else this.counters.failed('grpc', wire.retryAfterMs !== undefined);
         const metadata = new grpc.Metadata();
         if (wire.retryAfterMs !== undefined) {
           metadata.set(
@@ -105,5 +133,5 @@ export class OtlpGrpcReceiver {
         callback({ code: wire.grpcCode, details: wire.message, metadata });
       },
     );
-  };
+  }
 }

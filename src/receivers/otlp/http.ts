@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { TracesConsumer } from '../../pipeline/consumer.js';
+import type { MetricsConsumer, TracesConsumer } from '../../pipeline/consumer.js';
 import type { OtlpEncoding } from '../../model/otlp.js';
 import { encodeExportResponse, encodeRpcStatus } from '../../codec/responses.js';
 import type { IngestCounters } from '../../telemetry/ingest-counters.js';
@@ -14,6 +14,8 @@ export interface OtlpHttpSettings {
   endpoint: Endpoint;
   maxRequestBytes: number;
   tracesPath: string;
+  /** Served only when a metrics consumer is given. */
+  metricsPath?: string;
 }
 
 const CONTENT_TYPES: Record<OtlpEncoding, string> = {
@@ -41,6 +43,7 @@ export class OtlpHttpReceiver {
     private readonly traces: TracesConsumer,
     private readonly counters: IngestCounters,
     private readonly logger: Logger,
+    private readonly metrics?: MetricsConsumer,
   ) {}
 
   get address(): Endpoint | undefined {
@@ -68,7 +71,8 @@ export class OtlpHttpReceiver {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== this.settings.tracesPath) {
+    const isMetrics = this.metrics !== undefined && path === this.settings.metricsPath;
+    if (path !== this.settings.tracesPath && !isMetrics) {
       sendText(res, 404, '404 page not found');
       req.resume();
       return;
@@ -87,12 +91,19 @@ export class OtlpHttpReceiver {
     }
     try {
       const body = await readRequestBody(req, this.settings.maxRequestBytes);
+      if (isMetrics) {
+        const outcome = await (this.metrics as MetricsConsumer).consumeMetrics({ encoding, body });
+        this.counters.acceptedMetrics('http', outcome.accepted, outcome.rejected);
+        send(res, 200, encoding, encodeExportResponse(encoding, outcome.rejected, outcome.message, 'rejectedDataPoints'));
+        return;
+      }
       const outcome = await this.traces.consumeTraces({ encoding, body });
       this.counters.accepted('http', outcome.accepted, outcome.rejected);
       send(res, 200, encoding, encodeExportResponse(encoding, outcome.rejected, outcome.message));
     } catch (err) {
       const wire = toWireError(err);
-      this.counters.failed('http', wire.retryAfterMs !== undefined);
+      if (isMetrics) this.counters.failedMetrics('http', wire.retryAfterMs !== undefined);
+      else this.counters.failed('http', wire.retryAfterMs !== undefined);
       if (wire.retryAfterMs !== undefined) res.setHeader('Retry-After', retryAfterSeconds(wire.retryAfterMs));
       if (!req.complete) {
         // The body was not read to the end (e.g. too large): do not keep a half-read connection alive.

@@ -59,4 +59,38 @@ export const MIGRATIONS: readonly string[] = [
     series_id INTEGER NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, hist TEXT NOT NULL,
     PRIMARY KEY (series_id, hour)) WITHOUT ROWID;
   `,
+  /* 2: metrics series store (see metric-writer.ts) */ `
+  -- One row per (metric name, type): unit and description follow the latest export.
+  CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, unit TEXT NOT NULL,
+    description TEXT NOT NULL, monotonic INTEGER NOT NULL, temporality INTEGER NOT NULL,
+    UNIQUE (name, type));
+
+  -- Series identity: digest of (name, type, temporality, monotonic, resource attributes, point attributes),
+  -- so that every series is homogeneous even if senders disagree on temporality. labels = resource
+  -- attributes overridden by point attributes, as canonical JSON. overflow = 1 for the series that
+  -- takes the points of new series once the series cap is reached.
+  CREATE TABLE metric_series (
+    id INTEGER PRIMARY KEY, metric_id INTEGER NOT NULL, digest BLOB NOT NULL UNIQUE,
+    labels TEXT NOT NULL, resource TEXT NOT NULL, attributes TEXT NOT NULL, scope TEXT NOT NULL,
+    temporality INTEGER NOT NULL, monotonic INTEGER NOT NULL,
+    overflow INTEGER NOT NULL, first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL);
+  CREATE INDEX metric_series_by_metric ON metric_series (metric_id);
+
+  -- Points, time-bucketed: bucket = hour of time_ns; key (bucket, metric, time, series). Within a bucket the
+  -- points of one metric are in time order, so an export appends at one place per metric (not per
+  -- series: per-series keys measured 2.5x slower ingest from page churn), a query reads one key range
+  -- per (hour, metric) and filters series, and retention deletes whole buckets by key range.
+  -- value: gauge/sum; count/sum/min/max: distributions; data: JSON buckets/quantiles.
+  -- A re-sent point (same series and time) replaces the stored one: duplicates are legal in OTLP.
+  CREATE TABLE metric_points (
+    bucket INTEGER NOT NULL, metric_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, series_id INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL, flags INTEGER NOT NULL, value REAL, count REAL, sum REAL, min REAL, max REAL, data TEXT,
+    PRIMARY KEY (bucket, metric_id, time_ns, series_id)) WITHOUT ROWID;
+
+  CREATE TABLE metric_exemplars (
+    bucket INTEGER NOT NULL, series_id INTEGER NOT NULL, time_ns INTEGER NOT NULL, value REAL NOT NULL,
+    trace_id TEXT NOT NULL, span_id TEXT NOT NULL, attributes TEXT NOT NULL);
+  CREATE INDEX metric_exemplars_by_bucket ON metric_exemplars (bucket, series_id);
+  `,
 ];

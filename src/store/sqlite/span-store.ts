@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../pipeline/errors.js';
-import type { ExportOutcome, OtlpExportRequest, TracesConsumer } from '../../pipeline/consumer.js';
+import type { ExportOutcome, MetricsConsumer, OtlpExportRequest, TracesConsumer } from '../../pipeline/consumer.js';
 import type { FromWriter, ToWriter, WriterStats, WriterWorkerData } from './worker-protocol.js';
 
 interface Pending {
@@ -17,7 +17,7 @@ const STORE_RETRY_AFTER_MS = 1000;
  * has committed it. If the worker dies, in-flight exports fail as retryable and a new worker is started;
  * nothing acknowledged can be lost because nothing is acknowledged before its commit.
  */
-export class SqliteSpanStore implements TracesConsumer {
+export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -42,11 +42,20 @@ export class SqliteSpanStore implements TracesConsumer {
     await this.spawn();
   }
 
+  /** Same contract as consumeTraces: the metrics series store lives in the same database and writer thread. */
+  consumeMetrics(request: OtlpExportRequest): Promise<ExportOutcome> {
+    return this.export('exportMetrics', request);
+  }
+
   consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
+    return this.export('export', request);
+  }
+
+  private export(type: 'export' | 'exportMetrics', request: OtlpExportRequest): Promise<ExportOutcome> {
     // Copy into a buffer this store owns outright, so it can be transferred to the worker without a second copy.
     const body = new Uint8Array(request.body.byteLength);
     body.set(request.body);
-    return this.call({ type: 'export', id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]).then(
+    return this.call({ type, id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]).then(
       (reply) => {
         if (reply.type === 'exported') {
           this.lastError = '';

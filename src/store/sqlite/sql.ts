@@ -79,3 +79,43 @@ export const READER_SQL = {
   latencyHours: `SELECT series_id, hour, count, hist FROM latency_hours
     WHERE series_id = ? AND hour >= ? AND hour < ?`,
 } as const;
+
+/** The metrics series store (migration 2): writer side, used only by the writer worker. */
+export const METRIC_WRITER_SQL = {
+  selectMetrics: 'SELECT id, name, type, unit, description, monotonic, temporality FROM metrics',
+  upsertMetric: `INSERT INTO metrics (name, type, unit, description, monotonic, temporality) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (name, type) DO UPDATE SET unit = excluded.unit, description = excluded.description,
+      monotonic = excluded.monotonic, temporality = excluded.temporality
+    RETURNING id`,
+  selectSeries: 'SELECT id, metric_id, digest, overflow, last_ns FROM metric_series',
+  insertSeries: `INSERT INTO metric_series (metric_id, digest, labels, resource, attributes, scope, temporality, monotonic,
+    overflow, first_ns, last_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  touchSeries: 'UPDATE metric_series SET last_ns = max(last_ns, ?), first_ns = min(first_ns, ?) WHERE id = ?',
+  insertPoint: `INSERT OR REPLACE INTO metric_points (bucket, metric_id, time_ns, series_id, start_ns, flags, value, count, sum,
+    min, max, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  addOverflowPoint: `INSERT INTO metric_points (bucket, metric_id, time_ns, series_id, start_ns, flags, value)
+    VALUES (?, ?, ?, ?, ?, 0, ?)
+    ON CONFLICT (bucket, metric_id, time_ns, series_id) DO UPDATE SET value = value + excluded.value`,
+  insertExemplar: `INSERT INTO metric_exemplars (bucket, series_id, time_ns, value, trace_id, span_id, attributes)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  oldestPointBucket: 'SELECT min(bucket) AS bucket FROM metric_points',
+  deletePointsBefore: `DELETE FROM metric_points WHERE (bucket, metric_id, time_ns, series_id) IN (
+    SELECT bucket, metric_id, time_ns, series_id FROM metric_points WHERE bucket < ? LIMIT ?)`,
+  deleteExemplarsBefore: 'DELETE FROM metric_exemplars WHERE rowid IN (SELECT rowid FROM metric_exemplars WHERE bucket < ? LIMIT ?)',
+  staleSeries: 'SELECT id, digest FROM metric_series WHERE last_ns < ? LIMIT ?',
+  deleteSeries: 'DELETE FROM metric_series WHERE id = ?',
+  deleteUnusedMetrics: 'DELETE FROM metrics WHERE id NOT IN (SELECT DISTINCT metric_id FROM metric_series)',
+} as const;
+
+/** The metrics series store: read side (the API's read-only connection). */
+export const METRIC_READER_SQL = {
+  metrics: 'SELECT id, name, type, unit, description, monotonic, temporality FROM metrics ORDER BY name, type',
+  metricsByName: 'SELECT id, name, type, unit, description, monotonic, temporality FROM metrics WHERE name = ?',
+  seriesOfMetric: `SELECT id, labels, temporality, monotonic, overflow, first_ns, last_ns FROM metric_series
+    WHERE metric_id = ? ORDER BY id`,
+  pointsOfMetricInBucket: `SELECT series_id, time_ns, start_ns, flags, value, count, sum, min, max, data FROM metric_points
+    WHERE bucket = ? AND metric_id = ? AND time_ns >= ? AND time_ns <= ? ORDER BY time_ns`,
+  seriesCounts: 'SELECT metric_id, count(*) AS n FROM metric_series GROUP BY metric_id',
+  exemplarsInBucket: `SELECT time_ns, value, trace_id, span_id, attributes FROM metric_exemplars
+    WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
+} as const;

@@ -1,6 +1,7 @@
 import type { OtlpEncoding } from '../../model/otlp.js';
 import type { SpanWriterSettings } from './span-writer.js';
 import type { RetentionSettings } from './retention.js';
+import type { MetricStoreSettings } from './metric-writer.js';
 
 /** Settings handed to the writer worker at spawn. */
 export interface WriterWorkerData {
@@ -11,10 +12,13 @@ export interface WriterWorkerData {
   maxBatchSpans: number;
   latencyFlushIntervalMs: number;
   retentionIntervalMs: number;
+  /** The metrics series store; defaults apply when absent. */
+  metrics?: MetricStoreSettings;
 }
 
 export type ToWriter =
   | { type: 'export'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
+  | { type: 'exportMetrics'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
   | { type: 'flush'; id: number }
   | { type: 'stats'; id: number }
   | { type: 'close'; id: number };
@@ -24,6 +28,9 @@ export interface WriterStats {
   activeLatencySeries: number;
   retentionDeletedSpans: number;
   latencyWatermark: number;
+  metricSeries?: number;
+  metricOverflowPoints?: number;
+  retentionDeletedMetricPoints?: number;
 }
 
 export type FromWriter =

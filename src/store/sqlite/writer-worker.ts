@@ -13,6 +13,8 @@ import { decodeTracesRequest } from '../../codec/traces-decode.js';
 import { MalformedProtobufError } from '../../codec/wire-reader.js';
 import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
 import type { DecodedTraces } from '../../model/decoded.js';
+import { MetricIngest } from './metric-ingest.js';
+import { DEFAULT_METRIC_STORE_SETTINGS } from './metric-writer.js';
 
 const port = parentPort;
 if (!port) throw new Error('writer-worker must run as a worker thread');
@@ -37,10 +39,12 @@ function decode(message: ExportMessage): DecodedTraces {
 let db: Database.Database;
 let writer: SqliteSpanWriter;
 let retention: Retention;
+let metrics: MetricIngest;
 try {
   db = openWriterDb(settings.dataDir);
   writer = new SqliteSpanWriter(db, settings.writer);
   retention = new Retention(db, settings.retention);
+  metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send);
   const recoveredSpans = writer.latency.recover(Date.now());
   send({ type: 'ready', recoveredSpans });
 } catch (err) {
@@ -112,7 +116,10 @@ function runRetention(): void {
   const loop = (): void => {
     let more = false;
     try {
-      more = retention.step(Date.now());
+      const now = Date.now();
+      more = retention.step(now);
+      const r = settings.retention;
+      more = metrics.retentionStep(now, r.maxAgeMs, retention.liveBytes() > r.maxBytes, r.batchRows) || more;
     } catch {
       more = false; // Retried on the next interval; a failed delete loses nothing.
     }
@@ -142,6 +149,9 @@ function stats(): FromWriter {
       activeLatencySeries: writer.latency.activeSeries,
       retentionDeletedSpans: retention.deletedSpans,
       latencyWatermark: writer.latency.flushedWatermark,
+      metricSeries: metrics.writer.seriesCount,
+      metricOverflowPoints: metrics.writer.overflowPoints,
+      retentionDeletedMetricPoints: metrics.deletedPoints,
     },
   };
 }
@@ -152,8 +162,12 @@ port.on('message', (message: ToWriter) => {
       queue.push(message);
       scheduleDrain();
       return;
+    case 'exportMetrics':
+      metrics.enqueue(message);
+      return;
     case 'flush':
       drainAll();
+      metrics.drainAll();
       writer.latency.flush();
       send({ type: 'done', id: message.id });
       return;
@@ -164,6 +178,7 @@ port.on('message', (message: ToWriter) => {
       clearInterval(flushTimer);
       clearInterval(retentionTimer);
       drainAll();
+      metrics.drainAll();
       writer.latency.flush();
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
