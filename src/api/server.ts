@@ -11,7 +11,12 @@ export interface Readiness {
   problems(): string[];
 }
 
-/** The API port: health and readiness probes and the JSON read API (later also /mcp and /metrics). */
+/** Serves one path of the API port itself (e.g. the MCP Streamable HTTP endpoint). */
+export interface PathHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/** The API port: health and readiness probes, the JSON read API and MCP at /mcp (later also /metrics). */
 export class ApiServer {
   private server: http.Server | undefined;
   private readonly startedAt = Date.now();
@@ -21,6 +26,7 @@ export class ApiServer {
     private readonly routes: ReadRoutes,
     private readonly readiness: Readiness,
     private readonly logger: Logger,
+    private readonly mcp?: PathHandler,
   ) {}
 
   async start(): Promise<Endpoint> {
@@ -45,6 +51,7 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/mcp' && this.mcp) return this.mcp.handle(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return json(res, 405, { error: 'the read API only answers GET' });
@@ -73,7 +80,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
+const ROUTES = ['/mcp', '/healthz', '/readyz', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -1,9 +1,17 @@
 import type Database from 'better-sqlite3';
 import { READER_SQL } from './sql.js';
-import { decodeHistogram, HDR_SIGNIFICANT_DIGITS, newLatencyHistogram } from '../histograms/latency-hdr.js';
+import { HistogramCache } from './histogram-cache.js';
+import { MergedLatency } from '../histograms/sparse-latency.js';
+import { fullSpans, timingSpan, type TimingRow } from './trace-spans.js';
+import type { TraceSpan } from '../../model/trace.js';
 import type {
   LatencyQuery,
   LatencyReader,
+  OperationStats,
+  OperationStatsQuery,
+  OperationStatsReader,
+  TraceDetail,
+  TraceSpanReader,
   ServiceSummary,
   SpanReader,
   StoredBlob,
@@ -28,20 +36,20 @@ interface ChunkRow {
   root_name_id: bigint;
 }
 
-const MINUTE_NS = 60_000_000_000n;
-
 /**
  * Queries over the span database through a read-only connection (WAL readers never block the writer).
  * All integers are read as BigInt (`safeIntegers`) so nanosecond timestamps keep full precision.
  */
-export class SqliteSpanReader implements SpanReader, LatencyReader {
+export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanReader, OperationStatsReader {
   private readonly stmt: Statements;
   private readonly names = new Map<number, string>();
+  private readonly histograms: HistogramCache;
 
   constructor(private readonly db: Database.Database) {
     this.stmt = Object.fromEntries(
       Object.entries(READER_SQL).map(([key, sql]) => [key, db.prepare(sql).safeIntegers(true)]),
     ) as Statements;
+    this.histograms = new HistogramCache(this.stmt);
   }
 
   async listServices(): Promise<ServiceSummary[]> {
@@ -152,33 +160,63 @@ export class SqliteSpanReader implements SpanReader, LatencyReader {
         (query.error === undefined || (s.is_error === 1n) === query.error),
     );
     if (nameId !== null && series.length === 0) return null;
-    // Whole hours from the hourly histograms, the ragged edges from the minute ones.
-    const firstMinute = ceilDiv(query.startNs, MINUTE_NS);
-    const endMinute = query.endNs / MINUTE_NS + 1n;
-    const firstHour = ceilDiv(firstMinute, 60n);
-    const endHour = endMinute / 60n;
-    const merged = newLatencyHistogram();
-    const add = (rows: { hist: string }[]): void => {
-      for (const row of rows) merged.add(decodeHistogram(row.hist));
-    };
-    for (const s of series) {
-      if (firstHour < endHour) {
-        add(this.stmt.latencyHours.all(s.id, firstHour, endHour) as { hist: string }[]);
-        add(this.stmt.latencyMinutes.all(s.id, firstMinute, firstHour * 60n) as { hist: string }[]);
-        add(this.stmt.latencyMinutes.all(s.id, endHour * 60n, endMinute) as { hist: string }[]);
-      } else {
-        add(this.stmt.latencyMinutes.all(s.id, firstMinute, endMinute) as { hist: string }[]);
+    const merged = new MergedLatency();
+    for (const s of series) this.histograms.merge(s.id, query.startNs, query.endNs, merged);
+    return merged;
+  }
+  async operationStats(query: OperationStatsQuery): Promise<OperationStats[] | null> {
+    let serviceId: bigint | null = null;
+    if (query.service !== undefined) {
+      serviceId = this.serviceId(query.service);
+      if (serviceId === null) return null;
+    }
+    const rows = new Map<string, OperationStats & { merged: MergedLatency }>();
+    for (const s of this.stmt.allLatencySeries.all() as { id: bigint; service_id: bigint; name_id: bigint; kind: bigint; is_error: bigint }[]) {
+      if (serviceId !== null && s.service_id !== serviceId) continue;
+      if (query.kinds !== undefined && !query.kinds.includes(Number(s.kind))) continue;
+      const series = new MergedLatency();
+      this.histograms.merge(s.id, query.startNs, query.endNs, series);
+      if (series.count === 0) continue;
+      const byService = query.groupBy === 'service';
+      const key = byService ? `${s.service_id}` : `${s.service_id}:${s.name_id}:${s.kind}`;
+      let row = rows.get(key);
+      if (!row) {
+        const merged = new MergedLatency();
+        const operation = byService ? '' : this.spanName(s.name_id);
+        row = { service: this.serviceName(s.service_id), operation, kind: byService ? -1 : Number(s.kind), errorCount: 0, latency: merged, merged };
+        rows.set(key, row);
+      }
+      row.merged.addMerged(series);
+      if (s.is_error === 1n) row.errorCount += series.count;
+    }
+    return [...rows.values()].map(({ merged: _merged, ...row }) => row);
+  }
+
+  async getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null> {
+    if (options.detail === 'full') {
+      const trace = await this.getTrace(traceId);
+      return trace ? fullSpans(trace) : null;
+    }
+    const id = Buffer.from(traceId, 'hex');
+    const chunks = this.stmt.traceChunks.all(id) as ChunkRow[];
+    if (chunks.length === 0) return null;
+    chunks.sort((a, b) => (a.rowid_lo < b.rowid_lo ? -1 : 1));
+    const spans: TraceSpan[] = [];
+    for (const chunk of chunks) {
+      for (const row of this.stmt.spansTimingInRange.all(chunk.rowid_lo, chunk.rowid_hi, id) as TimingRow[]) {
+        spans.push(timingSpan(traceId, row, this.serviceName(row.service_id), this.spanName(row.name_id)));
       }
     }
-    const count = merged.totalCount;
-    return {
-      count,
-      minUs: count > 0 ? merged.minNonZeroValue : 0,
-      maxUs: count > 0 ? merged.maxValue : 0,
-      meanUs: count > 0 ? merged.mean : 0,
-      valueAtPercentile: (p) => merged.getValueAtPercentile(p),
-      relativeError: 10 ** -HDR_SIGNIFICANT_DIGITS,
-    };
+    return spans;
+  }
+
+  async getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>> {
+    const out = new Map<string, TraceSpan[]>();
+    for (const traceId of traceIds) {
+      const spans = await this.getTraceSpans(traceId, options);
+      if (spans) out.set(traceId, spans);
+    }
+    return out;
   }
 
   close(): void {
@@ -196,6 +234,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader {
         start: query.startNs,
         end: query.endNs,
         minDuration: query.minDurationNs ?? 0n,
+        maxDuration: query.maxDurationNs ?? null,
         minErrors: query.errorsOnly ? 1 : 0,
         limit: fetch,
       }) as { trace_id: Buffer; start_ns: bigint }[];
@@ -270,8 +309,4 @@ export class SqliteSpanReader implements SpanReader, LatencyReader {
     }
     return name;
   }
-}
-
-function ceilDiv(a: bigint, b: bigint): bigint {
-  return (a + b - 1n) / b;
 }

@@ -65,7 +65,8 @@ export const READER_SQL = {
   searchByService: `SELECT trace_id, start_ns FROM trace_search
     WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
       AND (@name IS NULL OR name_id = @name)
-      AND max_duration_ns >= @minDuration AND error_count >= @minErrors
+      AND max_duration_ns >= @minDuration AND (@maxDuration IS NULL OR max_duration_ns <= @maxDuration)
+      AND error_count >= @minErrors
     ORDER BY start_ns DESC LIMIT @limit`,
   traceChunks: `SELECT rowid_lo, rowid_hi, start_ns, end_ns, span_count, error_count, has_root, root_service_id,
     root_name_id FROM trace_chunks WHERE trace_id = ?`,
@@ -78,4 +79,17 @@ export const READER_SQL = {
     WHERE series_id = ? AND minute >= ? AND minute < ?`,
   latencyHours: `SELECT series_id, hour, count, hist FROM latency_hours
     WHERE series_id = ? AND hour >= ? AND hour < ?`,
+
+  // MCP read paths: timing-only spans straight from the columns, and histogram buckets listed by
+  // (bucket, count) first so that decoded histograms can be reused while their count is unchanged.
+  spansTimingInRange: `SELECT span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code
+    FROM spans WHERE rowid BETWEEN ? AND ? AND trace_id = ? ORDER BY rowid`,
+  allLatencySeries: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
+  latencyMinuteCounts: `SELECT minute AS bucket, count FROM latency_minutes
+    WHERE series_id = ? AND minute >= ? AND minute < ?`,
+  latencyHourCounts: `SELECT hour AS bucket, count FROM latency_hours
+    WHERE series_id = ? AND hour >= ? AND hour < ?`,
+  latencyMinuteHist: 'SELECT hist FROM latency_minutes WHERE series_id = ? AND minute = ?',
+  latencyHourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
+  oldestChunkStart: 'SELECT min(start_ns) AS start_ns FROM trace_chunks WHERE rowid = (SELECT min(rowid) FROM trace_chunks)',
 } as const;
