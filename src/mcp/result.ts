@@ -4,25 +4,28 @@ import type { McpLimits } from './deps.js';
 import { ToolError } from './errors.js';
 
 /** The metadata every tool answer carries (MCP-TOOLS.md §2 rule 1). */
-export const metaSchema = z.object({
-  window: z.object({ start: z.string(), end: z.string() }).optional(),
-  precision: z.string().optional().describe('hdr-3sd: HDR histogram, 3 significant digits; exact; sampled(n)'),
-  total: z.number().int().describe('rows that matched before limit and byte budget'),
-  returned: z.number().int(),
-  truncated: z.boolean(),
-  next_cursor: z.string().optional(),
-  more: z.string().optional().describe('how to get the rest when truncated'),
-  bytes: z.number().int().describe('size of this answer'),
-});
-export type Meta = z.infer<typeof metaSchema>;
+export const metaSchema = z
+  .looseObject({ total: z.number(), truncated: z.boolean() })
+  .describe('+ returned, bytes, window, precision, next_cursor, more');
+export interface Meta {
+  total: number;
+  truncated: boolean;
+  returned: number;
+  bytes: number;
+  window?: string;
+  precision?: string;
+  next_cursor?: string;
+  more?: string;
+}
+export type WindowMeta = { start: string; end: string };
 
 /** Input fields every list tool shares. */
 export const budgetInput = {
-  max_bytes: z.number().int().min(1024).optional().describe('response budget in bytes (default 8192; capped by the server, default 24576)'),
+  max_bytes: z.number().min(1024).optional(),
 };
 export const pageInput = {
-  limit: z.number().int().min(1).max(500).optional().describe('rows per page (default 20)'),
-  cursor: z.string().optional().describe('next_cursor of the previous answer'),
+  limit: z.number().int().min(1).max(500).optional().describe('default 20'),
+  cursor: z.string().optional().describe('meta.next_cursor'),
 };
 
 export function budgetOf(maxBytes: number | undefined, limits: McpLimits): number {
@@ -46,7 +49,7 @@ export interface BoundedOptions<T> {
   offset: number;
   limit: number;
   budget: number;
-  meta?: Pick<Meta, 'window' | 'precision'>;
+  meta?: { window?: WindowMeta; precision?: string };
   /** structuredContent for a page of rows; `meta` and `hints` are added here. */
   build: (rows: T[]) => Record<string, unknown>;
   summary: (rows: T[], meta: Meta) => string;
@@ -66,7 +69,8 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
     const returned = rows.length;
     const truncated = o.offset + returned < o.rows.length;
     const meta: Meta = {
-      ...o.meta,
+      ...(o.meta?.window ? { window: `${o.meta.window.start}/${o.meta.window.end}` } : {}),
+      ...(o.meta?.precision ? { precision: o.meta.precision } : {}),
       total: o.rows.length,
       returned,
       truncated,
@@ -104,8 +108,8 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
 }
 
 /** An answer without rows (status, one trace summary): still carries meta and must fit the budget. */
-export function singleResult(structured: Record<string, unknown>, text: string, meta?: Pick<Meta, 'window' | 'precision'>, hints: string[] = []): CallToolResult {
-  const full: Record<string, unknown> = { ...structured, meta: { ...meta, total: 1, returned: 1, truncated: false, bytes: 0 }, hints };
+export function singleResult(structured: Record<string, unknown>, text: string, hints: string[] = []): CallToolResult {
+  const full: Record<string, unknown> = { ...structured, meta: { total: 1, returned: 1, truncated: false, bytes: 0 }, hints };
   (full['meta'] as Meta).bytes = Buffer.byteLength(JSON.stringify(full)) + Buffer.byteLength(text);
   return { content: [{ type: 'text', text }], structuredContent: full };
 }

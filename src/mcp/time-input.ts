@@ -4,9 +4,9 @@ import { ToolError } from './errors.js';
 import { iso } from './result.js';
 
 export const timeInput = {
-  window: z.string().optional().describe('15m, 1h, 30d … ending at end (default now)'),
-  start: z.string().optional().describe('RFC3339, epoch ms, or now-2h'),
-  end: z.string().optional().describe('RFC3339, epoch ms, or now-1h'),
+  window: z.string().optional().describe('15m, 1h, 30d'),
+  start: z.string().optional().describe('RFC3339 or now-2h'),
+  end: z.string().optional().describe('default now'),
 };
 
 export interface ResolvedRange extends TimeRange {

@@ -7,10 +7,9 @@ import { kindName, kindNumber, redRow, sortRows, type RedRow } from '../operatio
 import { boundedResult, budgetInput, budgetOf, decodeCursor, metaSchema, pageInput } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 
-const row = z.object({
-  service: z.string(), operation: z.string(), kind: z.string(), count: z.number(), rps: z.number(), errors: z.number(), error_rate: z.number(),
-  p50_ms: z.number().nullable(), p95_ms: z.number().nullable(), p99_ms: z.number().nullable(), max_ms: z.number().nullable(), total_ms: z.number(),
-});
+const row = z
+  .looseObject({ service: z.string(), operation: z.string(), kind: z.string(), count: z.number(), error_rate: z.number(), p99_ms: z.number().nullable() })
+  .describe('also rps, errors, p50_ms, p95_ms, max_ms, total_ms');
 const output = z.object({ operations: z.array(row), meta: metaSchema, hints: z.array(z.string()) });
 const SORTS = ['p99', 'p95', 'rps', 'errors', 'error_rate', 'total_time', 'count', 'name'] as const;
 
@@ -18,16 +17,15 @@ export function registerListOperations(server: McpServer, deps: McpDeps): void {
   server.registerTool(
     'list_operations',
     {
-      title: 'Operations with RED metrics',
-      description: 'Per (service, operation, span kind): rate, errors, p50/p95/p99/max from HDR histograms over every span (never sampled).',
+      description: 'Operations (service, span name, kind) with rate, errors and p50/p95/p99 from HDR histograms of every span.',
       inputSchema: z.object({
-        service: z.string().optional().describe('all services when absent'),
-        span_kind: z.enum(SPAN_KIND_NAMES).optional().describe('e.g. server for entry points'),
-        sort_by: z.enum(SORTS).optional().describe('default p99'),
+        service: z.string().optional(),
+        span_kind: z.enum(SPAN_KIND_NAMES).optional(),
+        sort_by: z.enum(SORTS).optional(),
         ...timeInput, ...pageInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

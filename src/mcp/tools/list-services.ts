@@ -5,11 +5,9 @@ import { ENTRY_KINDS, redRow, sortRows, type RedRow } from '../operations.js';
 import { boundedResult, budgetInput, budgetOf, decodeCursor, metaSchema, pageInput } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 
-const row = z.object({
-  service: z.string(), latency_of: z.enum(['entry_spans', 'all_spans']).describe('entry spans = server and consumer spans'),
-  count: z.number(), rps: z.number(), errors: z.number(), error_rate: z.number(),
-  p50_ms: z.number().nullable(), p95_ms: z.number().nullable(), p99_ms: z.number().nullable(), max_ms: z.number().nullable(), total_ms: z.number(),
-});
+const row = z
+  .looseObject({ service: z.string(), count: z.number(), rps: z.number(), error_rate: z.number(), p99_ms: z.number().nullable() })
+  .describe('also latency_of, errors, p50_ms, p95_ms, max_ms, total_ms');
 const output = z.object({ services: z.array(row), meta: metaSchema, hints: z.array(z.string()) });
 const SORTS = ['rps', 'errors', 'error_rate', 'p99', 'p95', 'total_time', 'count', 'name'] as const;
 
@@ -17,15 +15,14 @@ export function registerListServices(server: McpServer, deps: McpDeps): void {
   server.registerTool(
     'list_services',
     {
-      title: 'Services with RED metrics',
-      description: 'Every service seen in the window: rate, errors and p50/p95/p99 of its entry spans (server/consumer; all spans if it has none), from HDR histograms.',
+      description: 'Services with rate, errors and p50/p95/p99 of their entry (server/consumer) spans, from HDR histograms.',
       inputSchema: z.object({
-        match: z.string().optional().describe('case-insensitive substring of the service name'),
-        sort_by: z.enum(SORTS).optional().describe('default rps'),
+        match: z.string().optional().describe('substring'),
+        sort_by: z.enum(SORTS).optional(),
         ...timeInput, ...pageInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);
