@@ -19,8 +19,9 @@ interface Entry {
 
 /**
  * Merges stored latency histograms over a time range: whole hours from the hourly rows, the ragged edges
- * from the minute rows (a minute is included when it starts inside [startNs, endNs], the convention of
- * the read API). Decoded histograms are cached in sparse form keyed by (series, bucket) and reused while
+ * from the minute rows. A minute is included when it starts inside [startNs, endNs): adjacent windows
+ * (a window and its compare_to "previous") never count the same minute twice, and a window ending now
+ * includes the current minute. Decoded histograms are cached in sparse form keyed by (series, bucket) and reused while
  * the stored row's count is unchanged: the writer only ever adds to a bucket, so an equal count means
  * equal content, and a late span for an old minute simply invalidates that one entry. Bounded: the
  * oldest entries are dropped beyond `maxEntries` (Map iteration order is insertion order).
@@ -35,7 +36,7 @@ export class HistogramCache {
 
   merge(seriesId: bigint, startNs: bigint, endNs: bigint, into: MergedLatency): void {
     const firstMinute = ceilDiv(startNs, MINUTE_NS);
-    const endMinute = endNs / MINUTE_NS + 1n;
+    const endMinute = ceilDiv(endNs, MINUTE_NS);
     const firstHour = ceilDiv(firstMinute, 60n);
     const endHour = endMinute / 60n;
     if (firstHour < endHour) {
