@@ -3,7 +3,7 @@ import type { AttributeValue, TraceSpan } from '../model/trace.js';
 import { StatusCode } from '../model/span.js';
 import type { McpDeps } from './deps.js';
 import { unknownOperationError, unknownServiceError } from './errors.js';
-import { msFromNs, msFromUs, round } from './result.js';
+import { clipText, msFromNs, msFromUs, round } from './result.js';
 import type { ResolvedRange } from './time-input.js';
 
 export interface GroupStats {
@@ -116,7 +116,7 @@ function sortByTotal(groups: GroupStats[]): GroupStats[] {
 
 function label(v: AttributeValue | undefined): string {
   if (v === undefined || v === null) return '(absent)';
-  return Array.isArray(v) ? JSON.stringify(v.map(String)) : String(v);
+  return clipText(Array.isArray(v) ? JSON.stringify(v.map(String)) : String(v), 100);
 }
 
 const kindLabel = (kind: number): string => ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'][kind] ?? 'unspecified';

@@ -86,9 +86,8 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
     };
     const structured = { ...o.build(rows), meta, hints: o.hints ?? [] };
     const text = o.summary(rows, meta);
-    const bytes = Buffer.byteLength(JSON.stringify(structured)) + Buffer.byteLength(text);
-    meta.bytes = bytes;
-    return { structured, text, bytes };
+    meta.bytes = resultBytes(structured, text);
+    return { structured, text, bytes: meta.bytes };
   };
   let best = render(page.length);
   if (best.bytes > o.budget) {
@@ -110,7 +109,7 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
 /** An answer without rows (status, one trace summary): still carries meta and must fit the budget. */
 export function singleResult(structured: Record<string, unknown>, text: string, hints: string[] = []): CallToolResult {
   const full: Record<string, unknown> = { ...structured, meta: { total: 1, returned: 1, truncated: false, bytes: 0 }, hints };
-  (full['meta'] as Meta).bytes = Buffer.byteLength(JSON.stringify(full)) + Buffer.byteLength(text);
+  (full['meta'] as Meta).bytes = resultBytes(full, text);
   return { content: [{ type: 'text', text }], structuredContent: full };
 }
 
@@ -119,3 +118,11 @@ export const msFromNs = (ns: bigint | number): number => Math.round(Number(ns) /
 export const msFromUs = (us: number): number => Math.round(us) / 1e3;
 export const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Bytes of the whole tool result as it goes on the wire (the `bytes` field itself counted at 6 digits). */
+function resultBytes(structured: Record<string, unknown>, text: string): number {
+  return Buffer.byteLength(JSON.stringify({ content: [{ type: 'text', text }], structuredContent: structured })) + 6;
+}
+
+/** Long free text (messages, attribute values) cut to `max` characters. */
+export const clipText = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}…` : text);

@@ -5,7 +5,7 @@ import { computeCriticalPath } from '../analysis/critical-path.js';
 import { isEffectiveError, exceptionOf } from '../analysis/error-status.js';
 import type { AttributeValue, Attributes } from '../model/trace.js';
 import { kindName } from './operations.js';
-import { boundedResult, iso, msFromNs, round } from './result.js';
+import { boundedResult, clipText, iso, msFromNs, round } from './result.js';
 import { ToolError } from './errors.js';
 
 export const summarySchema = z
@@ -41,7 +41,7 @@ export function summaryView(forest: TraceForest, self: bigint[], budget: number)
     roots: forest.roots.length,
     services: [...services.values()].sort((a, b) => b.errors - a.errors || b.spans - a.spans),
     error_spans: errorNodes.length,
-    errors: errorNodes.sort((a, b) => b.depth - a.depth).slice(0, 5).map((n) => ({ ...ref(n), message: n.span.statusMessage || null, exception_type: exceptionOf(n.span)?.type ?? null })),
+    errors: errorNodes.sort((a, b) => b.depth - a.depth).slice(0, 5).map((n) => ({ ...ref(n), message: n.span.statusMessage ? clipText(n.span.statusMessage) : null, exception_type: exceptionOf(n.span)?.type ?? null })),
     top_self_time: topBySelf(nodes, self, 5).map((n) => ({ ...ref(n), self_ms: msFromNs(self[n.index] as bigint) })),
     critical_path: (cp?.bySpan ?? []).slice(0, 5).map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, critical_ms: s.criticalMs, share: round(s.share) })),
   };
@@ -100,7 +100,7 @@ function detail(n: TraceNode, forest: TraceForest, self: bigint[], o: { attribut
   const s = n.span;
   return {
     ...ref(n), parent_id: n.parentSpanId, kind: kindName(s.kind), start: iso(Number(s.startNs / 1_000_000n)), start_offset_ms: msFromNs(n.startNs - forest.startNs),
-    duration_ms: msFromNs(n.endNs - n.startNs), self_ms: msFromNs(self[n.index] as bigint), status: STATUS[s.statusCode] ?? 'unset', status_message: s.statusMessage,
+    duration_ms: msFromNs(n.endNs - n.startNs), self_ms: msFromNs(self[n.index] as bigint), status: STATUS[s.statusCode] ?? 'unset', status_message: clipText(s.statusMessage, 300),
     effective_error: isEffectiveError(s),
     ...(o.attributes === 'keys' ? { attributes: Object.keys(s.attributes) } : o.attributes === 'all' ? { attributes: clip(s.attributes), resource: clip(s.resource) } : {}),
     ...(o.events ? { events: s.events.slice(0, 20).map((e) => ({ name: e.name, offset_ms: msFromNs(e.timeNs - forest.startNs), attributes: clip(e.attributes) })) } : {}),

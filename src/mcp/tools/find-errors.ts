@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { groupErrors } from '../../analysis/errors.js';
 import type { McpDeps } from '../deps.js';
-import { boundedResult, budgetInput, budgetOf, iso, metaSchema, round } from '../result.js';
+import { boundedResult, budgetInput, budgetOf, clipText, iso, metaSchema, round } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 import { sampleInput, sampleTraces } from '../trace-sample.js';
 
@@ -32,10 +32,10 @@ export function registerFindErrors(server: McpServer, deps: McpDeps): void {
       const rows = result.groups.map((g) => {
         const all = totals.get(`${g.service}\u0000${g.operation}`);
         return {
-          service: g.service, operation: g.operation, error_key: g.errorKey, key_source: g.keySource, count: g.count, traces: g.traceCount,
+          service: g.service, operation: g.operation, error_key: clipText(g.errorKey), key_source: g.keySource, count: g.count, traces: g.traceCount,
           error_rate: all ? round(Math.min(1, g.count / all)) : null, root_cause_count: g.rootCauseCount,
           originating: g.originating ? { span_id: g.originating.spanId, service: g.originating.service, operation: g.originating.name, count: g.originating.count } : null,
-          sample_message: g.sampleMessage, first_seen: iso(Number(g.firstSeenNs / 1_000_000n)), last_seen: iso(Number(g.lastSeenNs / 1_000_000n)), exemplar_trace_ids: g.exemplarTraceIds,
+          sample_message: g.sampleMessage === null ? null : clipText(g.sampleMessage), first_seen: iso(Number(g.firstSeenNs / 1_000_000n)), last_seen: iso(Number(g.lastSeenNs / 1_000_000n)), exemplar_trace_ids: g.exemplarTraceIds,
         };
       });
       return boundedResult({
