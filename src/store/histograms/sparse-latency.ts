@@ -48,42 +48,43 @@ export function toSparse(histogram: LatencyHistogram): SparseHistogram {
   return { indexes: Int32Array.from(indexes), counts: Float64Array.from(counts), total };
 }
 
-/** Sums sparse histograms; reads percentiles exactly as HdrHistogram's getValueAtPercentile does. */
+/**
+ * A sum of sparse histograms; reads percentiles exactly as HdrHistogram's getValueAtPercentile does.
+ * Adding only collects the parts; the first read merges them once (through a dense scratch array, so the
+ * cost is the parts' non-zero entries, not 28k buckets per part) into sorted (index, count) arrays.
+ */
 export class MergedLatency implements LatencyDistribution {
-  private readonly sums = new Map<number, number>();
-  private sorted: number[] | undefined;
+  private parts: SparseHistogram[] = [];
+  private merged: { indexes: Int32Array; counts: Float64Array } | undefined;
   count = 0;
   readonly relativeError = 10 ** -HDR_SIGNIFICANT_DIGITS;
 
   add(h: SparseHistogram): void {
-    for (let i = 0; i < h.indexes.length; i++) {
-      const index = h.indexes[i] as number;
-      this.sums.set(index, (this.sums.get(index) ?? 0) + (h.counts[i] as number));
-    }
+    if (h.total === 0) return;
+    this.parts.push(h);
     this.count += h.total;
-    this.sorted = undefined;
+    this.merged = undefined;
   }
 
   addMerged(other: MergedLatency): void {
-    for (const [index, c] of other.sums) this.sums.set(index, (this.sums.get(index) ?? 0) + c);
-    this.count += other.count;
-    this.sorted = undefined;
+    for (const part of other.parts) this.add(part);
   }
 
   get minUs(): number {
-    const keys = this.keys();
-    return keys.length === 0 ? 0 : layout.lowestEquivalentValue(layout.valueFromIndex(keys[0] as number));
+    const m = this.merge();
+    return m.indexes.length === 0 ? 0 : layout.lowestEquivalentValue(layout.valueFromIndex(m.indexes[0] as number));
   }
 
   get maxUs(): number {
-    const keys = this.keys();
-    return keys.length === 0 ? 0 : layout.highestEquivalentValue(layout.valueFromIndex(keys[keys.length - 1] as number));
+    const m = this.merge();
+    return m.indexes.length === 0 ? 0 : layout.highestEquivalentValue(layout.valueFromIndex(m.indexes[m.indexes.length - 1] as number));
   }
 
   get meanUs(): number {
     if (this.count === 0) return 0;
+    const m = this.merge();
     let sum = 0;
-    for (const [index, c] of this.sums) sum += layout.medianEquivalentValue(layout.valueFromIndex(index)) * c;
+    for (let i = 0; i < m.indexes.length; i++) sum += layout.medianEquivalentValue(layout.valueFromIndex(m.indexes[i] as number)) * (m.counts[i] as number);
     return sum / this.count;
   }
 
@@ -91,27 +92,42 @@ export class MergedLatency implements LatencyDistribution {
     if (this.count === 0) return 0;
     const fp = (Math.min(p, 100) / 100) * this.count;
     const wanted = Math.max(Math.ceil(fp - ulp(fp)), 1);
+    const m = this.merge();
     let running = 0;
-    const keys = this.keys();
-    for (const index of keys) {
-      running += this.sums.get(index) as number;
-      if (running >= wanted) return layout.highestEquivalentValue(layout.valueFromIndex(index));
+    for (let i = 0; i < m.indexes.length; i++) {
+      running += m.counts[i] as number;
+      if (running >= wanted) return layout.highestEquivalentValue(layout.valueFromIndex(m.indexes[i] as number));
     }
     return this.maxUs;
   }
 
-  /** Share of spans at or below `us` (for SLO-style "fraction faster than"). */
-  fractionAtOrBelow(us: number): number {
-    if (this.count === 0) return 0;
-    let below = 0;
-    for (const [index, c] of this.sums) if (layout.valueFromIndex(index) <= us) below += c;
-    return below / this.count;
-  }
-
-  private keys(): number[] {
-    return (this.sorted ??= [...this.sums.keys()].sort((a, b) => a - b));
+  private merge(): { indexes: Int32Array; counts: Float64Array } {
+    if (this.merged) return this.merged;
+    if (this.parts.length === 1) {
+      const only = this.parts[0] as SparseHistogram;
+      return (this.merged = { indexes: only.indexes, counts: only.counts });
+    }
+    const touched: number[] = [];
+    for (const part of this.parts) {
+      for (let i = 0; i < part.indexes.length; i++) {
+        const index = part.indexes[i] as number;
+        if (scratch[index] === 0) touched.push(index);
+        scratch[index] = (scratch[index] as number) + (part.counts[i] as number);
+      }
+    }
+    touched.sort((a, b) => a - b);
+    const counts = new Float64Array(touched.length);
+    for (let i = 0; i < touched.length; i++) {
+      const index = touched[i] as number;
+      counts[i] = scratch[index] as number;
+      scratch[index] = 0;
+    }
+    return (this.merged = { indexes: Int32Array.from(touched), counts });
   }
 }
+
+/** Shared dense accumulator for merge(); always all zeros between calls (synchronous use only). */
+const scratch = new Float64Array(layout.countsArrayLength);
 
 function ulp(x: number): number {
   return x === 0 ? Number.MIN_VALUE : 2 ** (Math.floor(Math.log2(Math.abs(x))) - 52);
