@@ -42,7 +42,7 @@ export function registerLatencyStats(server: McpServer, deps: McpDeps): void {
         rows, offset: 0, limit: args.limit ?? 10, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision: current.precision },
         build: (page) => ({ service: args.service, ...(args.operation !== undefined ? { operation: args.operation } : {}), group_by: scope.groupBy, groups: page }),
-        summary: (page) => page.length === 0 ? `No spans of ${args.service} in the window; widen it.` : page.slice(0, 3).map((r) => `${r.group}: ${r.count} spans, ${Object.entries(r.percentiles_ms).map(([k, v]) => `${k} ${v} ms`).join(', ')}${r.change ? ` (vs baseline ×${Object.values(r.change).at(-1)})` : ''}`).join('; ') + '.',
+        summary: (page) => page.length === 0 ? `No spans of ${args.service} in the window; widen it.` : page.slice(0, 3).map((r) => `${r.group}: ${r.count} spans, ${Object.entries(r.percentiles_ms).map(([k, v]) => `${k} ${v} ms`).join(', ')}${r.change ? ` (vs baseline: ${Object.entries(r.change).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}`).join('; ') + '.',
         hints: [`find_traces(service="${args.service}"${args.operation ? `, operation="${args.operation}"` : ''}, min_duration_ms=${rows[0]?.percentiles_ms[`p${percentiles.at(-1)}`] ?? 0})`],
       });
     },
