@@ -28,7 +28,7 @@ export async function sampleTraces(
   detail: TraceDetail,
 ): Promise<TraceSample> {
   const limit = Math.min(q.maxTraces ?? 1000, deps.limits.maxAnalysisTraces);
-  const found = await deps.spans.searchTraces({
+  const found = await deps.spans.searchTraceIds({
     ...(q.service !== undefined ? { service: q.service } : {}),
     ...(q.operation !== undefined ? { operation: q.operation } : {}),
     ...(q.errorsOnly ? { errorsOnly: true } : {}),
@@ -38,7 +38,7 @@ export async function sampleTraces(
   });
   if (found === null) throw await unknownServiceError(deps.spans, q.service as string);
   const sampled = found.length > limit;
-  const ids = found.slice(0, limit).map((t) => t.traceId);
+  const ids = found.slice(0, limit);
   const byId = await deps.spans.getTracesSpans(ids, { detail });
   const traces = ids.map((id) => byId.get(id)).filter((t): t is TraceSpan[] => t !== undefined);
   return { traces, sampled, precision: sampled ? `sampled(${traces.length} newest traces)` : `exact(${traces.length} traces)` };

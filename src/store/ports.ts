@@ -126,6 +126,8 @@ export interface OperationStats {
 }
 
 export interface TraceSpanReader {
+  /** The ids searchTraces would summarize, newest first; null when the service is unknown. */
+  searchTraceIds(query: TraceSearchQuery): Promise<string[] | null>;
   /** Null when no span of the trace is stored. Spans in arrival order. */
   getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
   /** Many traces at once (bulk analysis); unknown ids are absent from the map. */

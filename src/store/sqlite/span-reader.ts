@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import { READER_SQL } from './sql.js';
+import { READER_SQL, TRACE_BATCH } from './sql.js';
 import { HistogramCache } from './histogram-cache.js';
 import { MergedLatency } from '../histograms/sparse-latency.js';
 import { fullSpans, timingSpan, type TimingRow } from './trace-spans.js';
-import type { TraceSpan } from '../../model/trace.js';
+import type { Attributes, TraceSpan } from '../../model/trace.js';
 import type {
   LatencyQuery,
   LatencyReader,
@@ -21,6 +21,13 @@ import type {
   TraceSummary,
 } from '../ports.js';
 import type { LatencyDistribution } from '../../analysis/latency.js';
+
+/** READER_SQL.spansTimingByRowRange in raw mode. */
+type TimingArray = [Buffer, Buffer, Buffer | null, bigint, bigint, bigint, bigint, bigint, bigint];
+const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
+
+/** Chunks whose rowid ranges are at most this far apart are read in one scan. */
+const RANGE_GAP = 512n;
 
 type Statements = { [K in keyof typeof READER_SQL]: Database.Statement };
 
@@ -50,6 +57,8 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       Object.entries(READER_SQL).map(([key, sql]) => [key, db.prepare(sql).safeIntegers(true)]),
     ) as Statements;
     this.histograms = new HistogramCache(this.stmt);
+    // Bulk reads: arrays instead of objects per row (measurably cheaper for 100k-row scans).
+    this.stmt.spansTimingByRowRange.raw(true);
   }
 
   async listServices(): Promise<ServiceSummary[]> {
@@ -77,23 +86,38 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       nameId = this.spanNameId(query.operation);
       if (nameId === null) return [];
     }
-    // Newest first across services: take the newest candidates of each, then merge.
-    const candidates: { traceId: Buffer; startNs: bigint }[] = [];
-    for (const service of serviceIds) {
-      candidates.push(...this.searchService(service, nameId, query));
-    }
-    candidates.sort((a, b) => (a.startNs === b.startNs ? 0 : a.startNs > b.startNs ? -1 : 1));
-    const seen = new Set<string>();
     const summaries: TraceSummary[] = [];
-    for (const c of candidates) {
-      const hex = c.traceId.toString('hex');
-      if (seen.has(hex)) continue;
-      seen.add(hex);
-      const summary = this.summarize(c.traceId);
+    for (const c of this.candidates(serviceIds, nameId, query)) {
+      const summary = this.summarize(c);
       if (summary) summaries.push(summary);
       if (summaries.length >= query.limit) break;
     }
     return summaries;
+  }
+
+  /** searchTraces without the summaries (bulk analysis reads the spans anyway): ids, newest first. */
+  async searchTraceIds(query: TraceSearchQuery): Promise<string[] | null> {
+    const serviceIds = query.service !== undefined ? [this.serviceId(query.service)] : (this.stmt.services.all() as { id: bigint }[]).map((r) => r.id);
+    if (serviceIds[0] === null) return null;
+    const nameId = query.operation !== undefined ? this.spanNameId(query.operation) : null;
+    if (query.operation !== undefined && nameId === null) return [];
+    return this.candidates(serviceIds as bigint[], nameId, query).slice(0, query.limit).map((id) => id.toString('hex'));
+  }
+
+  /** Distinct trace ids matching the query, newest first across services. */
+  private candidates(serviceIds: bigint[], nameId: bigint | null, query: TraceSearchQuery): Buffer[] {
+    const rows: { traceId: Buffer; startNs: bigint }[] = [];
+    for (const service of serviceIds) rows.push(...this.searchService(service, nameId, query));
+    rows.sort((a, b) => (a.startNs === b.startNs ? 0 : a.startNs > b.startNs ? -1 : 1));
+    const seen = new Set<string>();
+    const out: Buffer[] = [];
+    for (const c of rows) {
+      const hex = c.traceId.toString('hex');
+      if (seen.has(hex)) continue;
+      seen.add(hex);
+      out.push(c.traceId);
+    }
+    return out;
   }
 
   async getTrace(traceId: string): Promise<StoredTrace | null> {
@@ -210,11 +234,47 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     return spans;
   }
 
+  /**
+   * Many traces at once. `timing` reads the chunks of 256 traces per statement, then scans the covering
+   * rowid ranges in order (ranges closer than RANGE_GAP rows are merged), so 10k traces cost a few dozen
+   * statements instead of 20k; rows of traces not asked for are skipped.
+   */
   async getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>> {
     const out = new Map<string, TraceSpan[]>();
-    for (const traceId of traceIds) {
-      const spans = await this.getTraceSpans(traceId, options);
-      if (spans) out.set(traceId, spans);
+    if (options.detail === 'full') {
+      for (const traceId of traceIds) {
+        const spans = await this.getTraceSpans(traceId, options);
+        if (spans) out.set(traceId, spans);
+      }
+      return out;
+    }
+    const ranges: [bigint, bigint][] = [];
+    for (let i = 0; i < traceIds.length; i += TRACE_BATCH) {
+      const ids = traceIds.slice(i, i + TRACE_BATCH).map((id) => Buffer.from(id, 'hex'));
+      const params = Array.from({ length: TRACE_BATCH }, (_, k) => ids[k] ?? ids[0]);
+      for (const row of this.stmt.chunksForTraces.all(...params) as { trace_id: Buffer; rowid_lo: bigint; rowid_hi: bigint }[]) {
+        ranges.push([row.rowid_lo, row.rowid_hi]);
+        if (!out.has(row.trace_id.toString('hex'))) out.set(row.trace_id.toString('hex'), []);
+      }
+    }
+    ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const merged: [bigint, bigint][] = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r[0] <= last[1] + RANGE_GAP) last[1] = r[1] > last[1] ? r[1] : last[1];
+      else merged.push([r[0], r[1]]);
+    }
+    for (const [lo, hi] of merged) {
+      for (const r of this.stmt.spansTimingByRowRange.iterate(lo, hi) as IterableIterator<TimingArray>) {
+        const traceId = r[0].toString('hex');
+        const spans = out.get(traceId);
+        if (!spans) continue;
+        spans.push({
+          traceId, spanId: r[1].toString('hex'), parentSpanId: r[2] ? r[2].toString('hex') : '',
+          service: this.serviceName(r[3]), name: this.spanName(r[4]), kind: Number(r[5]), startNs: r[6], endNs: r[7], statusCode: Number(r[8]),
+          statusMessage: '', attributes: NO_ATTRIBUTES, resource: NO_ATTRIBUTES, events: [], links: [],
+        });
+      }
     }
     return out;
   }

@@ -55,6 +55,9 @@ export const WRITER_SQL = {
   pageSize: 'PRAGMA page_size',
 } as const;
 
+/** Trace ids bound per READER_SQL.chunksForTraces statement. */
+export const TRACE_BATCH = 256;
+
 export const READER_SQL = {
   services: 'SELECT id, name FROM services ORDER BY name',
   spanNames: 'SELECT id, name FROM span_names',
@@ -91,5 +94,9 @@ export const READER_SQL = {
     WHERE series_id = ? AND hour >= ? AND hour < ?`,
   latencyMinuteHist: 'SELECT hist FROM latency_minutes WHERE series_id = ? AND minute = ?',
   latencyHourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
-  oldestChunkStart: 'SELECT min(start_ns) AS start_ns FROM trace_chunks WHERE rowid = (SELECT min(rowid) FROM trace_chunks)',
+  // Bulk analysis: the chunks of up to TRACE_BATCH traces in one statement (unused slots repeat an id),
+  // then whole rowid ranges covering many traces' spans (rows of other traces are skipped by the caller).
+  chunksForTraces: `SELECT trace_id, rowid_lo, rowid_hi FROM trace_chunks WHERE trace_id IN (${Array(256).fill('?').join(', ')})`,
+  spansTimingByRowRange: `SELECT trace_id, span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code
+    FROM spans WHERE rowid BETWEEN ? AND ? ORDER BY rowid`,
 } as const;
