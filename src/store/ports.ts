@@ -99,9 +99,10 @@ export interface LatencyReader {
 /**
  * How much of each stored span to decode. `timing` comes from the indexed columns alone (ids, names,
  * kind, times, status code): no protobuf decode, fast enough for thousands of traces; attributes,
- * resource, events, links and the status message are empty. `full` decodes the stored bytes.
+ * resource, events, links and the status message are empty. `links` adds the span links (what CP-v1
+ * needs for FOLLOWS_FROM) with a skip-everything-else wire scan. `full` decodes the stored bytes.
  */
-export type TraceDetail = 'timing' | 'full';
+export type TraceDetail = 'timing' | 'links' | 'full';
 
 export interface OperationStatsQuery {
   /** All services when absent. */

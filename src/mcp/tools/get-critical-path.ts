@@ -34,7 +34,7 @@ export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void 
       annotations: { readOnlyHint: true },
     },
     async (args) => {
-      const report = computeCriticalPath(await loadTrace(deps, args.trace_id, 'full'));
+      const report = computeCriticalPath(await loadTrace(deps, args.trace_id, 'links'));
       const cp = report.criticalPaths.find((c) => c.primary) ?? report.criticalPaths[0];
       const groupBy = args.group_by ?? 'span';
       const rows = !cp ? [] : groupBy === 'service'

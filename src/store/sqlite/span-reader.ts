@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { READER_SQL, TRACE_BATCH } from './sql.js';
 import { HistogramCache } from './histogram-cache.js';
 import { MergedLatency } from '../histograms/sparse-latency.js';
-import { fullSpans, timingSpan, type TimingRow } from './trace-spans.js';
+import { fullSpans, linkedSpans, timingSpan, type TimingRow } from './trace-spans.js';
 import type { Attributes, TraceSpan } from '../../model/trace.js';
 import type {
   LatencyQuery,
@@ -217,9 +217,9 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   }
 
   async getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null> {
-    if (options.detail === 'full') {
+    if (options.detail !== 'timing') {
       const trace = await this.getTrace(traceId);
-      return trace ? fullSpans(trace) : null;
+      return trace ? (options.detail === 'full' ? fullSpans(trace) : linkedSpans(trace)) : null;
     }
     const id = Buffer.from(traceId, 'hex');
     const chunks = this.stmt.traceChunks.all(id) as ChunkRow[];
@@ -241,7 +241,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
    */
   async getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>> {
     const out = new Map<string, TraceSpan[]>();
-    if (options.detail === 'full') {
+    if (options.detail !== 'timing') {
       for (const traceId of traceIds) {
         const spans = await this.getTraceSpans(traceId, options);
         if (spans) out.set(traceId, spans);

@@ -1,6 +1,7 @@
 import type { StoredTrace } from '../ports.js';
 import type { TraceSpan } from '../../model/trace.js';
 import { decodeResourceAttributes, decodeSpanDetails } from '../../codec/span-details.js';
+import { decodeSpanLinks } from '../../codec/span-links.js';
 import type { Attributes } from '../../model/trace.js';
 
 /** Row of READER_SQL.spansTimingInRange after name lookup. */
@@ -35,6 +36,15 @@ export function timingSpan(traceId: string, row: TimingRow, service: string, nam
     events: [],
     links: [],
   };
+}
+
+/** Timing TraceSpans plus links, from a stored trace (links read by a wire scan, nothing else decoded). */
+export function linkedSpans(trace: StoredTrace): TraceSpan[] {
+  return trace.spans.map((s) => ({
+    traceId: trace.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, service: s.service, name: s.name, kind: s.kind,
+    startNs: s.startNs, endNs: s.endNs, statusCode: s.statusCode, statusMessage: '', attributes: EMPTY, resource: EMPTY, events: [],
+    links: decodeSpanLinks(s.raw),
+  }));
 }
 
 /** Full TraceSpans from a stored trace: decodes each span's bytes and each resource once. */

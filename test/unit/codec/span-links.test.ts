@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { otlpType, TypeNames } from '../../../src/codec/protos.js';
+import { decodeSpanDetails } from '../../../src/codec/span-details.js';
+import { decodeSpanLinks } from '../../../src/codec/span-links.js';
+
+/** The links-only wire scan must agree with the full protobufjs decode on every scalar link attribute. */
+describe('decodeSpanLinks', () => {
+  const spanType = otlpType(TypeNames.span);
+  const encode = (obj: Record<string, unknown>): Uint8Array => spanType.encode(spanType.fromObject(obj)).finish();
+  const traceId = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex');
+  const parent = Buffer.from('b7ad6b7169203331', 'hex');
+
+  it('reads trace id, span id and scalar attributes of every link, skipping all other fields', () => {
+    const raw = encode({
+      traceId, spanId: Buffer.from('00f067aa0ba902b7', 'hex'), parentSpanId: parent, name: 'consume', kind: 5,
+      startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000500000000',
+      attributes: [{ key: 'a', value: { stringValue: 'x'.repeat(300) } }],
+      events: [{ name: 'exception', timeUnixNano: '1700000000100000000', attributes: [{ key: 'exception.type', value: { stringValue: 'E' } }] }],
+      links: [
+        { traceId, spanId: parent, attributes: [
+          { key: 'opentracing.ref_type', value: { stringValue: 'follows_from' } },
+          { key: 'i', value: { intValue: -42 } }, { key: 'big', value: { intValue: '9007199254740993' } },
+          { key: 'd', value: { doubleValue: 0.25 } }, { key: 'b', value: { boolValue: true } },
+        ] },
+        { traceId: Buffer.alloc(16, 7), spanId: Buffer.alloc(8, 9) },
+      ],
+      status: { code: 2, message: 'boom' },
+    });
+    const links = decodeSpanLinks(raw);
+    expect(links).toEqual(decodeSpanDetails(raw).links);
+    expect(links[0]!.attributes).toEqual({ 'opentracing.ref_type': 'follows_from', i: -42, big: 9007199254740993n, d: 0.25, b: true });
+    expect(links[1]).toEqual({ traceId: '07'.repeat(16), spanId: '09'.repeat(8), attributes: {} });
+  });
+
+  it('returns no links for a span without any', () => {
+    expect(decodeSpanLinks(encode({ traceId, spanId: parent, name: 'x' }))).toEqual([]);
+  });
+});
