@@ -3,6 +3,9 @@ import { otlpType, TypeNames } from './protos.js';
 import type { AttributeValue, Attributes, TraceEvent, TraceLink } from '../model/trace.js';
 
 /**
+ * The reference decoder (protobufjs) of what analysis needs; the store uses the equivalent, faster
+ * wire-reader version in span-links.ts, and test/unit/codec/span-links.test.ts holds them equal.
+ *
  * Decodes what analysis needs from stored Span / Resource protobuf bytes into the TraceSpan shapes
  * (model/trace.ts): attributes, events, links and the status message. Integers that fit in 2^53 become
  * numbers, larger ones bigint; bytes values become base64 strings; kvlists become arrays of "k=v" strings.

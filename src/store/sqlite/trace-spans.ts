@@ -1,7 +1,6 @@
 import type { StoredTrace } from '../ports.js';
 import type { TraceSpan } from '../../model/trace.js';
-import { decodeResourceAttributes, decodeSpanDetails } from '../../codec/span-details.js';
-import { decodeSpanLinks } from '../../codec/span-links.js';
+import { decodeResourceAttributesFast, decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import type { Attributes } from '../../model/trace.js';
 
 /** Row of READER_SQL.spansTimingInRange after name lookup. */
@@ -53,10 +52,10 @@ export function fullSpans(trace: StoredTrace): TraceSpan[] {
   return trace.spans.map((s) => {
     let resource = resources.get(s.resourceId);
     if (resource === undefined) {
-      resource = decodeResourceAttributes(trace.resources.get(s.resourceId)?.raw ?? null);
+      resource = decodeResourceAttributesFast(trace.resources.get(s.resourceId)?.raw ?? null);
       resources.set(s.resourceId, resource);
     }
-    const details = decodeSpanDetails(s.raw);
+    const details = decodeSpanDetailsFast(s.raw);
     return {
       traceId: trace.traceId,
       spanId: s.spanId,

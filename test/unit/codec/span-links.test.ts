@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { otlpType, TypeNames } from '../../../src/codec/protos.js';
 import { decodeSpanDetails } from '../../../src/codec/span-details.js';
-import { decodeSpanLinks } from '../../../src/codec/span-links.js';
+import { decodeResourceAttributesFast, decodeSpanDetailsFast, decodeSpanLinks } from '../../../src/codec/span-links.js';
+import { decodeResourceAttributes } from '../../../src/codec/span-details.js';
 
-/** The links-only wire scan must agree with the full protobufjs decode on every scalar link attribute. */
-describe('decodeSpanLinks', () => {
+/** The wire-reader decoders must agree with the protobufjs decode (span-details.ts) field for field. */
+describe('wire-reader span decoding', () => {
   const spanType = otlpType(TypeNames.span);
   const encode = (obj: Record<string, unknown>): Uint8Array => spanType.encode(spanType.fromObject(obj)).finish();
   const traceId = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex');
@@ -34,5 +35,27 @@ describe('decodeSpanLinks', () => {
 
   it('returns no links for a span without any', () => {
     expect(decodeSpanLinks(encode({ traceId, spanId: parent, name: 'x' }))).toEqual([]);
+  });
+
+  it('decodes attributes of every type, events, links and status like protobufjs', () => {
+    const attrs = [
+      { key: 's', value: { stringValue: 'żółw 🐢' } }, { key: 'empty', value: { stringValue: '' } }, { key: 'b', value: { boolValue: false } },
+      { key: 'i', value: { intValue: 200 } }, { key: 'neg', value: { intValue: -7 } }, { key: 'huge', value: { intValue: '-9223372036854775808' } },
+      { key: 'd', value: { doubleValue: -1234.5678 } }, { key: 'bytes', value: { bytesValue: Buffer.from([1, 2, 255]) } },
+      { key: 'arr', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 3 }, { arrayValue: { values: [{ boolValue: true }] } }] } } },
+      { key: 'kv', value: { kvlistValue: { values: [{ key: 'x', value: { intValue: 1 } }, { key: 'y', value: { stringValue: 'z' } }] } } },
+      { key: 'novalue' }, { key: 'emptyvalue', value: {} },
+    ];
+    const raw = encode({
+      traceId, spanId: parent, name: 'n', kind: 2, attributes: attrs,
+      events: [{ name: 'e1', timeUnixNano: '1700000000000000001', attributes: attrs.slice(0, 3) }, { name: 'e2' }],
+      links: [{ traceId, spanId: parent, attributes: attrs.slice(8) }],
+      status: { code: 2, message: 'boom ✗' },
+    });
+    expect(decodeSpanDetailsFast(raw)).toEqual(decodeSpanDetails(raw));
+    const resourceType = otlpType(TypeNames.resource);
+    const resource = resourceType.encode(resourceType.fromObject({ attributes: attrs })).finish();
+    expect(decodeResourceAttributesFast(resource)).toEqual(decodeResourceAttributes(resource));
+    expect(decodeResourceAttributesFast(null)).toEqual({});
   });
 });
