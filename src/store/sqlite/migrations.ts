@@ -59,4 +59,8 @@ export const MIGRATIONS: readonly string[] = [
     series_id INTEGER NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, hist TEXT NOT NULL,
     PRIMARY KEY (series_id, hour)) WITHOUT ROWID;
   `,
+  /* 2: histogram buckets by time, for reads that merge every series over a window (list_operations) */ `
+  CREATE INDEX latency_hours_by_hour ON latency_hours (hour, series_id, count);
+  CREATE INDEX latency_minutes_by_minute ON latency_minutes (minute, series_id, count);
+  `,
 ];

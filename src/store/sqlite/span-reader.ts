@@ -195,12 +195,16 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       if (serviceId === null) return null;
     }
     const rows = new Map<string, OperationStats & { merged: MergedLatency }>();
-    for (const s of this.stmt.allLatencySeries.all() as { id: bigint; service_id: bigint; name_id: bigint; kind: bigint; is_error: bigint }[]) {
-      if (serviceId !== null && s.service_id !== serviceId) continue;
-      if (query.kinds !== undefined && !query.kinds.includes(Number(s.kind))) continue;
-      const series = new MergedLatency();
-      this.histograms.merge(s.id, query.startNs, query.endNs, series);
-      if (series.count === 0) continue;
+    const seriesList = (this.stmt.allLatencySeries.all() as { id: bigint; service_id: bigint; name_id: bigint; kind: bigint; is_error: bigint }[]).filter(
+      (s) => (serviceId === null || s.service_id === serviceId) && (query.kinds === undefined || query.kinds.includes(Number(s.kind))),
+    );
+    const wanted = new Set(seriesList.map((s) => s.id));
+    // One service: a few seeks per series; everything: three index range scans over the window.
+    const bySeries = serviceId !== null ? null : this.histograms.mergeAll(query.startNs, query.endNs, (id) => wanted.has(id));
+    for (const s of seriesList) {
+      let series = bySeries?.get(s.id);
+      if (!bySeries) this.histograms.merge(s.id, query.startNs, query.endNs, (series = new MergedLatency()));
+      if (!series || series.count === 0) continue;
       const byService = query.groupBy === 'service';
       const key = byService ? `${s.service_id}` : `${s.service_id}:${s.name_id}:${s.kind}`;
       let row = rows.get(key);

@@ -93,6 +93,8 @@ export const READER_SQL = {
   latencyHourCounts: `SELECT hour AS bucket, count FROM latency_hours
     WHERE series_id = ? AND hour >= ? AND hour < ?`,
   latencyMinuteHist: 'SELECT hist FROM latency_minutes WHERE series_id = ? AND minute = ?',
+  allMinuteCounts: 'SELECT series_id, minute AS bucket, count FROM latency_minutes WHERE minute >= ? AND minute < ?',
+  allHourCounts: 'SELECT series_id, hour AS bucket, count FROM latency_hours WHERE hour >= ? AND hour < ?',
   latencyHourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
   // Bulk analysis: the chunks of up to TRACE_BATCH traces in one statement (unused slots repeat an id),
   // then whole rowid ranges covering many traces' spans (rows of other traces are skipped by the caller).
