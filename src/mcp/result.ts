@@ -47,6 +47,10 @@ export interface BoundedOptions<T> {
   /** Every matching row, most informative first (the order a truncation keeps). */
   rows: readonly T[];
   offset: number;
+  /** The tool takes `cursor`: truncated answers carry next_cursor. */
+  paged?: boolean;
+  /** The argument that bounds the rows, for the `more` hint (default "limit"). */
+  limitArg?: string;
   limit: number;
   budget: number;
   meta?: { window?: WindowMeta; precision?: string };
@@ -74,13 +78,16 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
       total: o.rows.length,
       returned,
       truncated,
-      ...(truncated
+      ...(truncated && o.paged
         ? {
             next_cursor: encodeCursor(o.offset + returned),
             more: n < page.length
               ? `byte budget reached: pass cursor=next_cursor for the next rows, or a larger max_bytes, or narrow the query`
               : `pass cursor=next_cursor for the next ${Math.min(o.limit, o.rows.length - o.offset - returned)} rows`,
           }
+        : {}),
+      ...(truncated && !o.paged
+        ? { more: n < page.length ? 'byte budget reached: pass a larger max_bytes or narrow the query' : `raise ${o.limitArg ?? 'limit'} (${o.rows.length} rows in all) or narrow the query` }
         : {}),
       bytes: 0,
     };

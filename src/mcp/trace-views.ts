@@ -63,7 +63,7 @@ export function topologyView(forest: TraceForest, self: bigint[], o: { maxSpans:
   const ranked = eligible.sort((a, b) => Number(error[b.index]) - Number(error[a.index]) || cmp(self[b.index] as bigint, self[a.index] as bigint) || a.depth - b.depth || a.index - b.index);
   const order = treeOrder(forest);
   return boundedResult({
-    rows: ranked, offset: 0, limit: o.maxSpans, budget: o.budget, meta: { precision: 'exact' },
+    rows: ranked, offset: 0, limit: o.maxSpans, limitArg: 'max_spans', budget: o.budget, meta: { precision: 'exact' },
     build: (page) => ({
       trace_id: forest.traceId, view: 'topology',
       topology: [...page].sort((a, b) => (order[a.index] as number) - (order[b.index] as number)).map((n) => ({
@@ -90,7 +90,7 @@ export function spansView(
     chosen = o.spanIds.map((id) => nodes[forest.byId.get(id.toLowerCase()) as number] as TraceNode);
   } else chosen = topBySelf(nodes, self, nodes.length);
   return boundedResult({
-    rows: chosen, offset: 0, limit: o.maxSpans, budget: o.budget, meta: { precision: 'exact' },
+    rows: chosen, offset: 0, limit: o.maxSpans, limitArg: 'max_spans', budget: o.budget, meta: { precision: 'exact' },
     build: (page) => ({ trace_id: forest.traceId, view: 'spans', spans: page.map((n) => detail(n, forest, self, o)) }),
     summary: (page) => `${page.length} span(s) of trace ${forest.traceId}: ${page.slice(0, 3).map((n) => `${n.span.service} "${n.span.name}" ${msFromNs(n.endNs - n.startNs)} ms`).join(', ')}.`,
   });

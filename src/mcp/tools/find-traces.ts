@@ -32,7 +32,7 @@ export function registerFindTraces(server: McpServer, deps: McpDeps): void {
       const limit = args.limit ?? 10;
       const found = await searchTraceRows(deps, args, range, offset, limit);
       return boundedResult({
-        rows: found.rows, offset, limit, budget: budgetOf(args.max_bytes, deps.limits),
+        rows: found.rows, paged: true, offset, limit, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision: found.bounded ? `bounded(${found.scanned} newest traces scanned)` : 'exact' },
         build: (page) => ({ traces: page, scanned: found.scanned }),
         summary: (page, meta) => page.length === 0

@@ -39,7 +39,7 @@ export function registerListOperations(server: McpServer, deps: McpDeps): void {
       const rows: Row[] = stats.map((s) => ({ service: s.service, operation: s.operation, kind: kindName(s.kind), ...redRow(s.latency, s.errorCount, range.endMs - range.startMs) }));
       sortRows(rows, args.sort_by ?? 'p99', (r) => `${r.service}\u0000${r.operation}`);
       return boundedResult({
-        rows, offset: decodeCursor(args.cursor), limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
+        rows, paged: true, offset: decodeCursor(args.cursor), limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision: 'hdr-3sd' },
         build: (page) => ({ operations: page }),
         summary: (page, meta) => page.length === 0

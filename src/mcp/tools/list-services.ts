@@ -37,7 +37,7 @@ export function registerListServices(server: McpServer, deps: McpDeps): void {
         });
       sortRows(rows, args.sort_by ?? 'rps', (r) => r.service);
       return boundedResult({
-        rows, offset: decodeCursor(args.cursor), limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
+        rows, paged: true, offset: decodeCursor(args.cursor), limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision: 'hdr-3sd' },
         build: (page) => ({ services: page }),
         summary: (page, meta) => page.length === 0
