@@ -9,9 +9,12 @@
  */
 import type { TraceSpan } from '../model/trace.js';
 import { CpState } from './critical-path-clip.js';
+import { tailContrastOf, type TailContrast, type TraceContribution } from './critical-path-tail.js';
 import { criticalPathsOfForest } from './critical-path.js';
 import { compareBigint, nearestRank, nsToMs, ratio } from './time.js';
 import { buildTraceForest } from './trace-tree.js';
+
+export type { TailContrast, TailContrastRow } from './critical-path-tail.js';
 
 export interface AggregateOptions {
   /** Root-latency quantile that defines the slow tail for `tailContrast` (default 0.9). */
@@ -21,8 +24,15 @@ export interface AggregateOptions {
   /** Keep only traces whose primary root has this service / span name. */
   rootService?: string;
   rootName?: string;
+  /** Keep only traces whose primary root ends in `(startNs, endNs]` (window membership by end time). */
+  rootEndWindow?: { startNs: bigint; endNs: bigint };
+  /** Latency band: keep roots at least this long, and/or at or above this quantile of the matched roots. */
+  minRootDurationNs?: bigint;
+  minRootQuantile?: number;
   /** Call-path rows returned (default 50). Operation rows are all returned. */
   callPathLimit?: number;
+  /** Longer call paths are shown as their first 4 and last operations around an elision (default 16). */
+  maxPathSegments?: number;
   /** Row naming, e.g. `${method} ${http.route}` for high-cardinality span names (default span.name). */
   nameOf?: (span: TraceSpan) => string;
 }
@@ -70,26 +80,6 @@ export interface RootLatency {
   p99Ms: number | null;
 }
 
-export interface TailContrastRow {
-  service: string;
-  name: string;
-  tailCriticalMs: number;
-  tailShare: number;
-  allShare: number;
-  /** tailShare − allShare: positive means the operation grows in the slow tail. */
-  shareDelta: number;
-  tailTracesOnPath: number;
-}
-
-export interface TailContrast {
-  quantile: number;
-  thresholdNs: bigint;
-  thresholdMs: number;
-  traceCount: number;
-  /** By shareDelta desc, then tail critical time desc, service, name. */
-  rows: TailContrastRow[];
-}
-
 export interface CriticalPathAggregate {
   /** Traces given, after the root filter, and actually analysed (≤ maxTraces). */
   inputTraceCount: number;
@@ -108,13 +98,6 @@ export interface CriticalPathAggregate {
   tracesWithAnomalies: number;
 }
 
-interface TraceContribution {
-  traceId: string;
-  rootNs: bigint;
-  /** (operation id, critical ns) per operation on this trace's path. */
-  ops: Map<number, bigint>;
-}
-
 interface TrieNode {
   parent: number;
   op: number;
@@ -123,6 +106,10 @@ interface TrieNode {
   tracesOnPath: number;
   worstNs: bigint;
   worstTraceId: string;
+  /** Number of operations from the root to here (root = 1). */
+  depth: number;
+  /** This trace's critical time on the path while the trace is being added (0 between traces). */
+  traceNs: bigint;
 }
 
 /** FNV-1a 32-bit: a stable, platform-independent sampling key. */
@@ -154,13 +141,25 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
 
   // Forests first: the root filter needs the primary root. Process in trace-id order so the result
   // does not depend on the order the store returned traces in.
-  const forests = traces
+  let forests = traces
     .filter((t) => t.length > 0)
     .map((t) => buildTraceForest(t))
     .filter((f) => {
-      const root = f.nodes[f.primaryRoot]?.span;
-      return root !== undefined && (options.rootService === undefined || root.service === options.rootService) && (options.rootName === undefined || nameOf(root) === options.rootName);
+      const root = f.nodes[f.primaryRoot];
+      if (root === undefined) return false;
+      const w = options.rootEndWindow;
+      return (
+        (options.rootService === undefined || root.span.service === options.rootService) &&
+        (options.rootName === undefined || nameOf(root.span) === options.rootName) &&
+        (w === undefined || (root.endNs > w.startNs && root.endNs <= w.endNs)) &&
+        (options.minRootDurationNs === undefined || root.endNs - root.startNs >= options.minRootDurationNs)
+      );
     });
+  if (options.minRootQuantile !== undefined) {
+    const rootNs = (f: (typeof forests)[number]): bigint => f.nodes[f.primaryRoot]!.endNs - f.nodes[f.primaryRoot]!.startNs;
+    const cut = nearestRank(forests.map(rootNs).sort(compareBigint), options.minRootQuantile);
+    if (cut !== null) forests = forests.filter((f) => rootNs(f) >= cut);
+  }
   const matchedTraceCount = forests.length;
   let chosen = forests.map((f) => ({ f, h: hashTraceId(f.traceId) }));
   const sampled = chosen.length > maxTraces;
@@ -169,7 +168,8 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
 
   const opIds = new Map<string, number>();
   const opKeys: { service: string; name: string }[] = [];
-  const trieIds = new Map<string, number>();
+  // Trie children per parent path id (+1, so the root level is slot 0): operation id → path id.
+  const trieChildren: Map<number, number>[] = [new Map()];
   const trie: TrieNode[] = [];
   const contributions: TraceContribution[] = [];
   const opSpans: number[] = [];
@@ -180,53 +180,55 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
     const cp = criticalPathsOfForest(forest);
     const rootIdx = forest.primaryRoot;
     const rootNode = forest.nodes[rootIdx]!;
-    const segments = cp.segmentsByRoot[rootNode.rootOrdinal]!;
-    // Critical time of the primary root's tree only (other roots have their own paths).
-    const critical = new Map<number, bigint>();
-    for (const s of segments) critical.set(s.node, (critical.get(s.node) ?? 0n) + (s.endNs - s.startNs));
-
+    // Every node belongs to one root's tree, so within the primary tree criticalNs is the primary path's.
+    const critical = cp.criticalNs;
     const ops = new Map<number, bigint>();
-    const pathNs = new Map<number, bigint>();
-    const pathOf = new Map<number, number>();
+    const touched: number[] = [];
+    const pathOf = new Int32Array(forest.nodes.length);
     // Top-down over the primary root's kept tree: a path id for every span whose ancestors are on it.
     const stack = [rootIdx];
     while (stack.length > 0) {
       const i = stack.pop()!;
       const node = forest.nodes[i]!;
-      const opKey = `${node.span.service}\u0000${nameOf(node.span)}`;
+      const name = nameOf(node.span);
+      const opKey = `${node.span.service}\u0000${name}`;
       let op = opIds.get(opKey);
       if (op === undefined) {
         op = opKeys.length;
         opIds.set(opKey, op);
-        opKeys.push({ service: node.span.service, name: nameOf(node.span) });
+        opKeys.push({ service: node.span.service, name });
         opSpans.push(0);
       }
-      const parentPath = node.parent === -1 || i === rootIdx ? -1 : pathOf.get(node.parent)!;
-      const trieKey = `${parentPath}:${op}`;
-      let path = trieIds.get(trieKey);
+      const parentPath = i === rootIdx ? -1 : pathOf[node.parent]!;
+      const siblings = trieChildren[parentPath + 1]!;
+      let path = siblings.get(op);
       if (path === undefined) {
         path = trie.length;
-        trieIds.set(trieKey, path);
-        trie.push({ parent: parentPath, op, criticalNs: 0n, spansOnPath: 0, tracesOnPath: 0, worstNs: -1n, worstTraceId: '' });
+        siblings.set(op, path);
+        trie.push({ parent: parentPath, depth: parentPath === -1 ? 1 : trie[parentPath]!.depth + 1, op, criticalNs: 0n, spansOnPath: 0, tracesOnPath: 0, worstNs: -1n, worstTraceId: '', traceNs: 0n });
+        trieChildren.push(new Map());
       }
-      pathOf.set(i, path);
-      const c = critical.get(i) ?? 0n;
+      pathOf[i] = path;
+      const c = critical[i]!;
       if (c > 0n) {
         ops.set(op, (ops.get(op) ?? 0n) + c);
         opSpans[op]!++;
-        pathNs.set(path, (pathNs.get(path) ?? 0n) + c);
-        trie[path]!.spansOnPath++;
+        const t = trie[path]!;
+        if (t.traceNs === 0n) touched.push(path);
+        t.traceNs += c;
+        t.spansOnPath++;
       }
       for (const k of node.children) if (cp.clip.state[k] === CpState.KEPT) stack.push(k);
     }
-    for (const [path, ns] of pathNs) {
+    for (const path of touched) {
       const t = trie[path]!;
-      t.criticalNs += ns;
+      t.criticalNs += t.traceNs;
       t.tracesOnPath++;
-      if (ns > t.worstNs) {
-        t.worstNs = ns;
+      if (t.traceNs > t.worstNs) {
+        t.worstNs = t.traceNs;
         t.worstTraceId = forest.traceId;
       }
+      t.traceNs = 0n;
     }
     contributions.push({ traceId: forest.traceId, rootNs: rootNode.endNs - rootNode.startNs, ops });
   }
@@ -238,12 +240,11 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
   const pathRows = trie.map((t, id) => ({ t, id })).filter(({ t }) => t.criticalNs > 0n);
   pathRows.sort((a, b) => compareBigint(b.t.criticalNs, a.t.criticalNs) || a.id - b.id);
   const callPaths = pathRows.slice(0, options.callPathLimit ?? 50).map(({ t, id }): CpCallPathRow => {
-    const parts: string[] = [];
-    for (let p = id; p !== -1; p = trie[p]!.parent) parts.push(`${opKeys[trie[p]!.op]!.service}:${opKeys[trie[p]!.op]!.name}`);
     const op = opKeys[t.op]!;
+    const { path, depth } = pathText(trie, opKeys, id, options.maxPathSegments ?? 16);
     return {
-      path: parts.reverse().join(' > '),
-      depth: parts.length,
+      path,
+      depth,
       service: op.service,
       name: op.name,
       criticalNs: t.criticalNs,
@@ -283,9 +284,30 @@ export function aggregateCriticalPaths(traces: readonly (readonly TraceSpan[])[]
     operations,
     callPaths,
     callPathCount: pathRows.length,
-    tailContrast: tailContrastOf(contributions, durations, opKeys, operations, totalRootNs, tailQuantile),
+    tailContrast: tailContrastOf(contributions, durations, opKeys, totalRootNs, tailQuantile),
     tracesWithAnomalies,
   };
+}
+
+/**
+ * `service:name > …` for a trie node. Deep paths (thousands of levels exist) keep their first 4 and
+ * last operations around "… (n more) …", so a row stays readable and bounded.
+ */
+function pathText(trie: TrieNode[], opKeys: { service: string; name: string }[], id: number, max: number): { path: string; depth: number } {
+  const label = (p: number): string => `${opKeys[trie[p]!.op]!.service}:${opKeys[trie[p]!.op]!.name}`;
+  const depth = trie[id]!.depth;
+  const keepTail = depth <= max ? depth : max - 4;
+  const tail: string[] = [];
+  const head: string[] = [];
+  // One walk up, remembering only the labels shown (no per-level arrays on 20,000-level paths).
+  for (let p = id; p !== -1; p = trie[p]!.parent) {
+    if (tail.length < keepTail) tail.push(label(p));
+    else if (trie[p]!.depth <= 4) head.push(label(p));
+  }
+  const parts = [...head.reverse()];
+  if (depth > max) parts.push(`… (${depth - max} more) …`);
+  parts.push(...tail.reverse());
+  return { path: parts.join(' > '), depth };
 }
 
 function operationRows(
@@ -317,58 +339,6 @@ function operationRows(
   });
   rows.sort((a, b) => compareBigint(b.criticalNs, a.criticalNs) || cmpStr(a.service, b.service) || cmpStr(a.name, b.name));
   return rows;
-}
-
-/** BubbleUp applied to the critical path: which operations take a bigger share in the slow tail. */
-function tailContrastOf(
-  contributions: TraceContribution[],
-  durationsAsc: bigint[],
-  opKeys: { service: string; name: string }[],
-  operations: CpOperationRow[],
-  totalRootNs: bigint,
-  quantile: number,
-): TailContrast | null {
-  const threshold = nearestRank(durationsAsc, quantile);
-  if (threshold === null) return null;
-  const tail = contributions.filter((t) => t.rootNs >= threshold);
-  const tailRootNs = tail.reduce((a, t) => a + t.rootNs, 0n);
-  const sums = new Map<number, { ns: bigint; traces: number }>();
-  for (const t of tail) {
-    for (const [op, ns] of t.ops) {
-      const s = sums.get(op) ?? { ns: 0n, traces: 0 };
-      s.ns += ns;
-      s.traces++;
-      sums.set(op, s);
-    }
-  }
-  const allShare = new Map(operations.map((r) => [`${r.service}\u0000${r.name}`, r.criticalNs]));
-  const rows = opKeys.flatMap((key, op): (TailContrastRow & { ns: bigint })[] => {
-    const all = allShare.get(`${key.service}\u0000${key.name}`);
-    if (all === undefined) return [];
-    const s = sums.get(op) ?? { ns: 0n, traces: 0 };
-    const tailShare = ratio(s.ns, tailRootNs);
-    const aShare = ratio(all, totalRootNs);
-    return [
-      {
-        service: key.service,
-        name: key.name,
-        ns: s.ns,
-        tailCriticalMs: nsToMs(s.ns),
-        tailShare,
-        allShare: aShare,
-        shareDelta: Math.round((tailShare - aShare) * 1e6) / 1e6,
-        tailTracesOnPath: s.traces,
-      },
-    ];
-  });
-  rows.sort((a, b) => b.shareDelta - a.shareDelta || compareBigint(b.ns, a.ns) || cmpStr(a.service, b.service) || cmpStr(a.name, b.name));
-  return {
-    quantile,
-    thresholdNs: threshold,
-    thresholdMs: nsToMs(threshold),
-    traceCount: tail.length,
-    rows: rows.map(({ ns: _ns, ...row }) => row),
-  };
 }
 
 export interface BottleneckOptions {

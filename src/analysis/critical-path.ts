@@ -5,6 +5,7 @@
  * non-blocking like PRODUCER→CONSUMER. The walk uses an explicit stack, never recursion.
  */
 import type { TraceSpan } from '../model/trace.js';
+import { adjustClockSkew } from './clock-skew.js';
 import { clipForest, CpState, type CpClip } from './critical-path-clip.js';
 import { computeSelfTimes } from './self-time.js';
 import { compareBigint, nsToMs, ratio } from './time.js';
@@ -106,6 +107,19 @@ function canonical(chronological: CpSegment[]): CpSegment[] {
 export interface CriticalPathOptions {
   /** Include the segment list (default true); bySpan/byService are always present. */
   includeSegments?: boolean;
+  /** 'none' (default, CP-v1 clips) or 'jaeger': shift spans per Jaeger's adjuster first (§1.3). */
+  clockSkew?: 'none' | 'jaeger';
+  /** Largest shift the Jaeger adjuster may apply (default 1 s). */
+  maxClockSkewNs?: bigint;
+}
+
+export interface CpClockSkew {
+  mode: 'none' | 'jaeger';
+  maxDeltaNs: bigint;
+  /** Shifted spans (sorted by spanId); times everywhere else in the report are the shifted ones. */
+  adjustments: { spanId: string; deltaNs: bigint; deltaMs: number }[];
+  /** Shifts larger than maxDeltaNs, not applied. */
+  warnings: { spanId: string; deltaNs: bigint; reason: string }[];
 }
 
 export interface CpRootInfo {
@@ -168,12 +182,20 @@ export interface CriticalPathReport {
   /** One per root, in `roots` order (start, spanId). */
   criticalPaths: CriticalPathOfRoot[];
   cpAdjustments: { truncated: string[]; dropped: string[]; nonBlocking: string[] };
+  clockSkew: CpClockSkew;
   anomalies: TraceAnomalies;
 }
 
 /** CP-v1 for one trace. An empty input yields an empty report, never a throw. */
 export function computeCriticalPath(spans: readonly TraceSpan[], options: CriticalPathOptions = {}): CriticalPathReport {
-  const forest = buildTraceForest(spans);
+  let forest = buildTraceForest(spans);
+  const clockSkew: CpClockSkew = { mode: options.clockSkew ?? 'none', maxDeltaNs: options.maxClockSkewNs ?? 1_000_000_000n, adjustments: [], warnings: [] };
+  if (clockSkew.mode === 'jaeger') {
+    const adjusted = adjustClockSkew(forest, clockSkew.maxDeltaNs);
+    forest = adjusted.forest;
+    clockSkew.adjustments = adjusted.adjustments.map((a) => ({ ...a, deltaMs: nsToMs(a.deltaNs) }));
+    clockSkew.warnings = adjusted.warnings;
+  }
   const cp = criticalPathsOfForest(forest);
   const self = computeSelfTimes(forest);
   const { nodes } = forest;
@@ -228,6 +250,7 @@ export function computeCriticalPath(spans: readonly TraceSpan[], options: Critic
     roots: forest.roots.map(({ spanId, orphan, reason, primary }) => ({ spanId, orphan, reason, primary })),
     criticalPaths,
     cpAdjustments: { truncated: cp.clip.truncated, dropped: cp.clip.dropped, nonBlocking: cp.clip.nonBlocking },
+    clockSkew,
     anomalies: forest.anomalies,
   };
 }

@@ -49,8 +49,10 @@ export interface TraceErrorAnalysis {
   traceId: string;
   spanCount: number;
   errorSpanCount: number;
-  /** Ranked best first. */
+  /** Ranked best first, at most `limit`. */
   rootCauses: RootCauseCandidate[];
+  /** All candidates, before the limit. */
+  rootCauseCount: number;
   /** All cancelled work in the trace (children of timed-out error spans), by parent then start. */
   cancelledWork: CancelledWork[];
   anomalies: TraceAnomalies;
@@ -59,6 +61,8 @@ export interface TraceErrorAnalysis {
 export interface AnalyzeErrorsOptions {
   /** Longest chain listed per candidate (chainLength still counts all); default 20. */
   maxChain?: number;
+  /** Candidates returned, best first (default 100); `rootCauseCount` has the total. */
+  limit?: number;
 }
 
 /** Per-node error facts shared by the single-trace analysis and grouping. */
@@ -146,7 +150,7 @@ export function analyzeTraceErrors(spans: readonly TraceSpan[], options: Analyze
   const candidates = forest.nodes.map((n) => n.index).filter((i) => f.candidate[i]);
   const critical = candidates.length > 0 ? criticalPathsOfForest(forest).criticalNs : [];
   candidates.sort((a, b) => rankCompare(f, a, b));
-  const rootCauses = candidates.map((i): RootCauseCandidate => {
+  const rootCauses = candidates.slice(0, options.limit ?? 100).map((i): RootCauseCandidate => {
     const n = forest.nodes[i]!;
     const chain: SpanRef[] = [];
     const inChain = new Set<string>();
@@ -175,6 +179,7 @@ export function analyzeTraceErrors(spans: readonly TraceSpan[], options: Analyze
     spanCount: forest.nodes.length,
     errorSpanCount: f.isError.filter(Boolean).length,
     rootCauses,
+    rootCauseCount: candidates.length,
     cancelledWork,
     anomalies: forest.anomalies,
   };
@@ -196,7 +201,10 @@ export interface ErrorGroup {
   errorRate: number;
   /** How many of the group's spans were root-cause candidates themselves. */
   rootCauseCount: number;
-  /** The most frequent originating error (best-ranked candidate below each span), ties by service/name. */
+  /**
+   * The most frequent originating error (the best-ranked root-cause candidate in each span's subtree),
+   * by (service, name), ties by service then name; spanId is from its first occurrence.
+   */
   originating: (SpanRef & { count: number }) | null;
   sampleMessage: string | null;
   firstSeenNs: bigint;

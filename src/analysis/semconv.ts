@@ -3,6 +3,7 @@
  * migrate behind OTEL_SEMCONV_STABILITY_OPT_IN, so both names appear in one deployment: the current
  * name wins, the older one is the fallback. Only span attributes are read (these are per-call facts).
  */
+import { SpanKind } from '../model/span.js';
 import type { AttributeValue, TraceSpan } from '../model/trace.js';
 
 /** Current name first, then older names. */
@@ -53,4 +54,15 @@ export function attrNumber(span: TraceSpan, keys: readonly string[]): number | u
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v);
   return undefined;
+}
+
+/**
+ * `{method} {http.route}` for an HTTP SERVER span that carries a route template (the semconv span name),
+ * else the span name. For AGG-v1 rows when instrumentations put raw paths (high cardinality) in names.
+ */
+export function routeBasedName(span: TraceSpan): string {
+  const route = attrString(span, Attr.httpRoute);
+  if (span.kind !== SpanKind.SERVER || route === undefined) return span.name;
+  const method = attrString(span, Attr.httpMethod);
+  return method === undefined ? route : `${method} ${route}`;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateCriticalPaths, findBottlenecks } from '../../../src/analysis/critical-path-aggregate.js';
+import { routeBasedName } from '../../../src/analysis/semconv.js';
 import { SpanKind } from '../../../src/model/span.js';
 import { checkoutTraces } from './checkout-fixture.js';
 import { mkTrace, traceIdOf, type Row } from './fixture.js';
@@ -94,9 +95,36 @@ describe('AGG-v1', () => {
 
   it('names rows with nameOf (e.g. route-based names for high-cardinality span names)', () => {
     const traces = [1, 2].map((n) =>
-      mkTrace([{ id: 'r', start: 0, end: 10, name: `GET /user/${n}`, attrs: { 'http.route': '/user/:id' } }], traceIdOf(n)),
+      mkTrace(
+        [
+          { id: 'r', start: 0, end: 10, name: `GET /user/${n}`, kind: SpanKind.SERVER, attrs: { 'http.route': '/user/:id', 'http.method': 'GET' } },
+          { id: 'c', parent: 'r', start: 2, end: 4, name: `SELECT ${n}` },
+        ],
+        traceIdOf(n),
+      ),
     );
-    const agg = aggregateCriticalPaths(traces, { nameOf: (s) => `GET ${String(s.attributes['http.route'] ?? s.name)}` });
-    expect(agg.operations.map((r) => [r.name, r.tracesOnPath])).toEqual([['GET /user/:id', 2]]);
+    const agg = aggregateCriticalPaths(traces, { nameOf: routeBasedName, rootName: 'GET /user/:id' });
+    expect(agg.operations.map((r) => [r.name, r.tracesOnPath])).toEqual([
+      ['GET /user/:id', 2],
+      ['SELECT 1', 1],
+      ['SELECT 2', 1],
+    ]);
+  });
+
+  it('selects by root end window (start, end] and by latency band', () => {
+    // Root ends: 100, 80, 200, 60 ms (traces 1–4).
+    const w = aggregateCriticalPaths(checkoutTraces(), { rootEndWindow: { startNs: 80_000_000n, endNs: 200_000_000n } });
+    expect(w.traceCount).toBe(2); // 100 and 200; 80 is outside (start is exclusive)
+    expect(aggregateCriticalPaths(checkoutTraces(), { minRootDurationNs: 100_000_000n }).traceCount).toBe(2);
+    const band = aggregateCriticalPaths(checkoutTraces(), { minRootQuantile: 0.5 });
+    expect(band).toMatchObject({ matchedTraceCount: 3, traceCount: 3, totalRootMs: 380 });
+  });
+
+  it('elides the middle of very deep call paths', () => {
+    const rows: Row[] = Array.from({ length: 30 }, (_, i) => ({ id: `c${i}`, ...(i > 0 ? { parent: `c${i - 1}` } : {}), start: i, end: 100 - i, name: `op${i}` }));
+    const agg = aggregateCriticalPaths([mkTrace(rows)], { maxPathSegments: 6 });
+    const deepest = agg.callPaths.find((p) => p.name === 'op29')!;
+    expect(deepest.depth).toBe(30);
+    expect(deepest.path).toBe('svc:op0 > svc:op1 > svc:op2 > svc:op3 > … (24 more) … > svc:op28 > svc:op29');
   });
 });

@@ -277,6 +277,45 @@ describe('CP-v1 fixtures', () => {
     expect(r.cpAdjustments.truncated).toEqual(['server']);
   });
 
+  it('12b opt-in Jaeger clock-skew adjuster re-centres the other host, its same-host children inherit the delta', () => {
+    // ANALYSIS.md §1.3 example (backend host +50):
+    // client (host a)   |10---------------90|
+    //   server (host b)              |70-------------130|  → delta = 10 + (80−60)/2 − 70 = −50 → [20,80]
+    //     db (host b)                    |80------120|     → inherits −50 → [30,70]
+    const rows: Row[] = [
+      { id: 'client', start: 10, end: 90, kind: SpanKind.CLIENT, resource: { 'host.name': 'a' } },
+      { id: 'server', parent: 'client', start: 70, end: 130, kind: SpanKind.SERVER, resource: { 'host.id': 'b' } },
+      { id: 'db', parent: 'server', start: 80, end: 120, kind: SpanKind.CLIENT, resource: { 'host.id': 'b' } },
+    ];
+    const clipped = cp(rows);
+    expect(segs(clipped)).toEqual([
+      ['client', 10, 70],
+      ['server', 70, 80],
+      ['db', 80, 90],
+    ]);
+    expect(clipped.clockSkew).toEqual({ mode: 'none', maxDeltaNs: 1_000_000_000n, adjustments: [], warnings: [] });
+    const adjusted = computeCriticalPath(mkTrace(rows), { clockSkew: 'jaeger' });
+    expect(segs(adjusted)).toEqual([
+      ['client', 10, 20],
+      ['server', 20, 30],
+      ['db', 30, 70],
+      ['server', 70, 80],
+      ['client', 80, 90],
+    ]);
+    expect(adjusted.clockSkew.adjustments).toEqual([
+      { spanId: 'db', deltaNs: -50n, deltaMs: 0 },
+      { spanId: 'server', deltaNs: -50n, deltaMs: 0 },
+    ]);
+    expect(adjusted.cpAdjustments.truncated).toEqual([]);
+    // Beyond max delta nothing moves and the shift is reported instead.
+    const capped = computeCriticalPath(mkTrace(rows), { clockSkew: 'jaeger', maxClockSkewNs: 10n });
+    expect(segs(capped)).toEqual(segs(clipped));
+    expect(capped.clockSkew.warnings.map((w) => [w.spanId, w.deltaNs])).toEqual([
+      ['db', -50n],
+      ['server', -50n],
+    ]);
+  });
+
   it('13 zero-duration children own nothing; adjacent parent segments merge', () => {
     // root |0-----------100|
     // z1         |50|

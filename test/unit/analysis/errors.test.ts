@@ -148,6 +148,13 @@ describe('ERR-v1 analyzeTraceErrors', () => {
     expect(a.rootCauses[0]!.cancelledWork).toHaveLength(1);
   });
 
+  it('returns at most `limit` candidates, best first, with the total count', () => {
+    const rows = [{ id: 'r', start: 0, end: 100 }, ...[1, 2, 3, 4, 5].map((i) => ({ id: `e${i}`, parent: 'r', start: i, end: i + 1, status: ERROR }))];
+    const a = analyzeTraceErrors(mkTrace(rows), { limit: 2 });
+    expect(a.rootCauseCount).toBe(5);
+    expect(a.rootCauses.map((c) => c.spanId)).toEqual(['e1', 'e2']);
+  });
+
   it('a healthy trace has no candidates', () => {
     const a = analyzeTraceErrors(mkTrace([{ id: 'r', start: 0, end: 1, kind: SERVER, attrs: { 'http.response.status_code': 404 } }]));
     expect(a).toMatchObject({ errorSpanCount: 0, rootCauses: [], cancelledWork: [] });

@@ -54,6 +54,23 @@ describe('SG-v1', () => {
     );
     expect(g.edges.map((e) => [e.client, e.server])).toEqual([['user', 'api']]);
     expect(g.edges.some((e) => e.client === e.server)).toBe(false);
+    expect(g.selfCallCount).toBe(0);
+  });
+
+  it('counts loopback CLIENT→SERVER calls within one service instead of drawing a self-edge (opt-in to draw)', () => {
+    const t = mkTrace([
+      { id: 'a', start: 0, end: 10, service: 'api', kind: SERVER },
+      { id: 'b', parent: 'a', start: 1, end: 9, service: 'api', kind: CLIENT },
+      { id: 'c', parent: 'b', start: 2, end: 8, service: 'api', kind: SERVER },
+    ]);
+    const g = buildServiceGraph([t], { windowNs: MINUTE });
+    expect(g.edges.map((e) => [e.client, e.server])).toEqual([['user', 'api']]);
+    expect(g.selfCallCount).toBe(1);
+    const kept = buildServiceGraph([t], { windowNs: MINUTE, keepSelfEdges: true });
+    expect(kept.edges.map((e) => [e.client, e.server])).toEqual([
+      ['api', 'api'],
+      ['user', 'api'],
+    ]);
   });
 
   it('messaging: PRODUCER→CONSUMER pair, and an unpaired producer goes to its messaging system', () => {
@@ -74,6 +91,24 @@ describe('SG-v1', () => {
     expect(g.nodes).toContainEqual({ name: 'kafka', type: 'messaging_system' });
     // A parentless CONSUMER is the user case too (no client side).
     expect(g.edges.some((e) => e.client === 'user')).toBe(false);
+  });
+
+  it('messaging across traces: a parentless CONSUMER linked to a PRODUCER in another trace is paired with it', () => {
+    // trace 1: orders PRODUCER p1 (unpaired in its own trace); trace 2: billing CONSUMER linked to p1;
+    // trace 3: billing CONSUMER linked to a producer nobody traced → user edge, as any parentless consumer.
+    const t1 = mkTrace([{ id: 'p1', start: 0, end: 5, service: 'orders', kind: PRODUCER, attrs: { 'messaging.system': 'kafka' } }], traceIdOf(1));
+    const link = (traceId: string, spanId: string) => ({ traceId, spanId, attributes: {} });
+    const t2 = mkTrace([{ id: 'c1', start: 50, end: 80, service: 'billing', kind: CONSUMER, links: [link(traceIdOf(1), 'P1')], status: StatusCode.ERROR }], traceIdOf(2));
+    const t3 = mkTrace([{ id: 'c2', start: 50, end: 60, service: 'billing', kind: CONSUMER, links: [link(traceIdOf(9), 'p9')] }], traceIdOf(3));
+    const g = buildServiceGraph([t1, t2, t3], { windowNs: MINUTE });
+    expect(g.edges.map((e) => [e.client, e.server, e.connectionType, e.requestCount, e.failedCount, e.clientP50Ms, e.serverP50Ms])).toEqual([
+      ['orders', 'billing', 'messaging_system', 1, 1, 0, 0],
+      ['user', 'billing', 'virtual_node', 1, 0, null, 0],
+    ]);
+    expect(g.nodes.map((n) => n.name)).toEqual(['billing', 'orders', 'user']);
+    // Without the consumer's trace the producer still goes to its messaging system.
+    expect(buildServiceGraph([t1], { windowNs: MINUTE }).edges.map((e) => e.server)).toEqual(['kafka']);
+    expect(traceServiceEdges(t2)).toMatchObject({ edges: [], linkedConsumers: [{ server: 'billing', producerKeys: [`${traceIdOf(1)}:p1`] }] });
   });
 
   it('virtual peers: db.system.name and db.system, peer.service precedence, server.address, net.peer.name, unknown', () => {
@@ -112,6 +147,10 @@ describe('SG-v1', () => {
     const te = traceServiceEdges(t);
     expect(te.unpairedSpans).toBe(2);
     expect(te.edges.find((e) => e.client === 'a' && e.server === 'b')).toMatchObject({ failed: true, clientNs: 30n, serverNs: 28n });
+    expect(te.edges.some((e) => e.connectionType === 'inferred')).toBe(false);
+    // Opt-in: the INTERNAL a-span → SERVER b-span hop becomes an inferred edge (the missing parent does not).
+    const inferred = traceServiceEdges(t, { inferEdges: true }).edges.filter((e) => e.connectionType === 'inferred');
+    expect(inferred).toEqual([{ client: 'a', server: 'b', connectionType: 'inferred', clientType: 'service', serverType: 'service', clientNs: null, serverNs: 38n, failed: false }]);
   });
 
   it('renders Mermaid with escaped names and labelled edges, and cuts a neighbourhood', () => {
@@ -126,11 +165,11 @@ describe('SG-v1', () => {
     expect(serviceGraphToMermaid(g)).toBe(
       [
         'graph LR',
-        '  n0[(\"mysql\")]',
-        '  n1((\"user\"))',
-        '  n2[\"web #quot;edge#quot;\"]',
-        '  n1 -->|\"1 calls, 0% err, p95 10ms\"| n2',
-        '  n2 -->|\"1 calls, 100% err, p95 8ms\"| n0',
+        '  n0[("mysql")]',
+        '  n1(("user"))',
+        '  n2["web #quot;edge#quot;"]',
+        '  n1 -->|"1 calls, 0% err, p95 10ms"| n2',
+        '  n2 -->|"1 calls, 100% err, p95 8ms"| n0',
       ].join('\n'),
     );
     const checkout = buildServiceGraph(checkoutTraces(), { windowNs: MINUTE });
