@@ -114,6 +114,13 @@ for (const transport of ['http', 'stdio'] as const) {
       });
       expect(after.traces_analysed).toBe(N);
       expect(after.bottlenecks[0]).toMatchObject({ service: 'orders', operation: 'SELECT orders' });
+      // Over both phases the slowest 10 % are all after the regression: the database owns their path.
+      const tail = await call<{ traces_analysed: number; bottlenecks: { operation: string }[] }>('find_bottlenecks', {
+        service: 'gateway', operation: 'GET /checkout', window: '2h', slow_quantile: 0.9,
+      });
+      // Roots at or above the nearest-rank p90 (rank 270 of 300): 31 traces.
+      expect(tail.traces_analysed).toBe(2 * N - Math.ceil(0.9 * 2 * N) + 1);
+      expect(tail.bottlenecks[0]!.operation).toBe('SELECT orders');
     });
 
     it('service_map: exactly the dependency edges that were sent, with exact calls and errors', async () => {

@@ -25,6 +25,7 @@ export function registerFindBottlenecks(server: McpServer, deps: McpDeps): void 
       inputSchema: z.object({
         service: z.string().describe('of the root span'),
         operation: z.string().describe('root span name'),
+        slow_quantile: z.number().min(0).max(1).optional().describe('only roots ≥ this quantile, e.g. 0.9'),
         limit: z.number().int().min(1).max(50).optional(),
         ...timeInput, ...sampleInput, ...budgetInput,
       }),
@@ -34,7 +35,10 @@ export function registerFindBottlenecks(server: McpServer, deps: McpDeps): void 
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);
       const sample = await sampleTraces(deps, { service: args.service, operation: args.operation, maxTraces: args.max_traces }, range, 'timing');
-      const agg = aggregateCriticalPaths(sample.traces, { rootService: args.service, rootName: args.operation, callPathLimit: 0 });
+      const agg = aggregateCriticalPaths(sample.traces, {
+        rootService: args.service, rootName: args.operation, callPathLimit: 0, rootEndWindow: { startNs: range.startNs, endNs: range.endNs },
+        ...(args.slow_quantile !== undefined ? { minRootQuantile: args.slow_quantile } : {}),
+      });
       const rows = findBottlenecks(agg, { minTraceFraction: 0, limit: 50 }).map((b) => ({
         rank: b.rank, service: b.service, operation: b.name, critical_ms: b.criticalMs, share: round(b.share), mean_per_trace_ms: b.meanPerTraceMs,
         p90_per_trace_ms: b.p90PerTraceMs, traces_on_path: b.tracesOnPath, trace_fraction: round(b.traceFraction), tail_share_delta: b.tailShareDelta === null ? null : round(b.tailShareDelta),

@@ -15,7 +15,7 @@ export function registerFindErrors(server: McpServer, deps: McpDeps): void {
   server.registerTool(
     'find_errors',
     {
-      description: 'Effective errors (ERR-v1) grouped by service, operation and exception type, with the originating root-cause span and exemplar trace ids.',
+      description: 'Errors (ERR-v1) grouped by service, operation and exception type, with the root-cause span and exemplar trace ids.',
       inputSchema: z.object({
         service: z.string().optional(),
         limit: z.number().int().min(1).max(100).optional(),

@@ -17,7 +17,7 @@ export function registerLatencyStats(server: McpServer, deps: McpDeps): void {
   server.registerTool(
     'latency_stats',
     {
-      description: 'Percentiles over any window from HDR histograms of every span; group by operation, status or attr.<key> (sampled traces); optional compare_to.',
+      description: 'Percentiles over any window (HDR, every span); group by operation, status or attr.<key> (trace sample); compare_to.',
       inputSchema: z.object({
         service: z.string(),
         operation: z.string().optional(),

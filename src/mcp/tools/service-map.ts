@@ -14,7 +14,7 @@ const output = z.object({
   nodes: z.array(z.object({ name: z.string(), type: z.string() })),
   edges: z.array(edge),
   mermaid: z.string(),
-  traces_analysed: z.number(), unpaired_spans: z.number(),
+  traces_analysed: z.number(), unpaired_spans: z.number(), self_calls: z.number(),
   meta: metaSchema, hints: z.array(z.string()),
 });
 
@@ -22,7 +22,7 @@ export function registerServiceMap(server: McpServer, deps: McpDeps): void {
   server.registerTool(
     'service_map',
     {
-      description: 'Service dependency edges (SG-v1; databases and peers as virtual nodes, no self-edges) with calls, errors, latency, plus Mermaid.',
+      description: 'Service dependency edges (SG-v1; databases, queues and peers as virtual nodes) with calls, errors, latency and Mermaid.',
       inputSchema: z.object({
         service: z.string().optional().describe('edges within depth hops'),
         depth: z.number().int().min(1).max(5).optional(),
@@ -46,7 +46,7 @@ export function registerServiceMap(server: McpServer, deps: McpDeps): void {
           const nodes = graph.nodes.filter((n) => names.has(n.name));
           return {
             nodes, edges: page.map(edgeRow), mermaid: serviceGraphToMermaid({ ...graph, nodes, edges: page }),
-            traces_analysed: graph.traceCount, unpaired_spans: graph.unpairedSpans,
+            traces_analysed: graph.traceCount, unpaired_spans: graph.unpairedSpans, self_calls: graph.selfCallCount,
           };
         },
         summary: (page) => page.length === 0
