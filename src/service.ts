@@ -117,7 +117,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       new ReadRoutes(reader, reader, Date.now),
       readiness,
       logger.child({ component: 'api' }),
-      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts }, logger.child({ component: 'mcp/http' })),
+      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, token: config.mcp.token }, logger.child({ component: 'mcp/http' })),
     );
     addresses.api = await api.start();
     stops.push(() => api.shutdown(deadline));

@@ -79,6 +79,8 @@ export const configSchema = z
         maxAnalysisTraces: z.number().int().min(1).default(2000),
         /** Host names accepted at /mcp besides loopback and the bind address (DNS-rebinding check). */
         allowedHosts: z.array(z.string()).default([]),
+        /** Bearer token /mcp requires; without one, /mcp answers only when the API is bound to loopback. */
+        token: z.string().min(16).optional(),
       })
       .strict()
       .prefault({}),

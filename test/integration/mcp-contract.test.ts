@@ -138,6 +138,30 @@ for (const transport of ['http', 'stdio'] as const) {
   });
 }
 
+describe('MCP over HTTP off loopback', () => {
+  it('needs a token: without one configured /mcp refuses, with one it needs the bearer header', async () => {
+    const open = await startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' } } });
+    try {
+      const port = Number(new URL(open.apiUrl).port);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      expect(await post(port, body, { Host: `127.0.0.1:${port}` })).toBe(403);
+    } finally {
+      await open.stop();
+    }
+    const token = 'a-long-enough-test-token';
+    const guarded = await startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' }, mcp: { token } } });
+    try {
+      const port = Number(new URL(guarded.apiUrl).port);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+      expect(await post(port, body, { Host: `127.0.0.1:${port}` })).toBe(401);
+      expect(await post(port, body, { Host: `127.0.0.1:${port}`, Authorization: 'Bearer wrong-token-of-some-length' })).toBe(401);
+      expect(await post(port, body, { Host: `127.0.0.1:${port}`, Authorization: `Bearer ${token}` })).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
 function post(port: number, body: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(

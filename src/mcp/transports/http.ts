@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Logger } from 'pino';
@@ -8,6 +9,8 @@ export interface McpHttpSettings {
   bindHost: string;
   /** Extra Host names (without port) to accept, e.g. a sidecar's service name. */
   allowedHosts?: readonly string[];
+  /** Bearer token every request must carry; required for MCP off loopback. */
+  token?: string | undefined;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -20,6 +23,8 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  */
 export class McpHttpHandler {
   private readonly allowed: Set<string>;
+  private readonly token: Buffer | undefined;
+  private readonly loopbackOnly: boolean;
 
   constructor(
     private readonly createServer: () => McpServer,
@@ -29,11 +34,16 @@ export class McpHttpHandler {
     const bind = settings.bindHost.replace(/^\[|\]$/g, '');
     this.allowed = new Set([...LOOPBACK_NAMES, bind, ...(settings.allowedHosts ?? [])].map((h) => h.toLowerCase()));
     if (bind === '0.0.0.0' || bind === '::') this.allowed.add('*');
+    this.token = settings.token === undefined ? undefined : Buffer.from(settings.token);
+    this.loopbackOnly = LOOPBACK_NAMES.has(bind) || bind.startsWith('127.');
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = this.refusal(req);
-    if (refusal !== null) return reply(res, 403, refusal);
+    if (refusal !== null) {
+      if (refusal.startsWith('missing or wrong bearer')) res.setHeader('WWW-Authenticate', 'Bearer');
+      return reply(res, refusal.startsWith('missing or wrong bearer') ? 401 : 403, refusal);
+    }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       return reply(res, 405, 'this MCP endpoint is stateless: send JSON-RPC with POST');
@@ -53,8 +63,14 @@ export class McpHttpHandler {
     }
   }
 
-  /** Null when Host and Origin are acceptable, else the reason. */
+  /** Null when the token (if any), Host and Origin are acceptable, else the reason. */
   private refusal(req: IncomingMessage): string | null {
+    if (this.token !== undefined) {
+      const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+      if (given.length !== this.token.length || !timingSafeEqual(given, this.token)) return 'missing or wrong bearer token (Authorization: Bearer <mcp.token>)';
+    } else if (!this.loopbackOnly) {
+      return 'MCP over HTTP off loopback needs a token: set mcp.token in the config';
+    }
     const host = hostnameOf(req.headers.host);
     if (host === null || (!this.allowed.has('*') && !this.allowed.has(host))) return `Host "${req.headers.host ?? ''}" is not allowed`;
     const origin = req.headers.origin;
