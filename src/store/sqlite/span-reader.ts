@@ -188,6 +188,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     for (const s of series) this.histograms.merge(s.id, query.startNs, query.endNs, merged);
     return merged;
   }
+
   async operationStats(query: OperationStatsQuery): Promise<OperationStats[] | null> {
     let serviceId: bigint | null = null;
     if (query.service !== undefined) {
