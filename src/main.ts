@@ -6,12 +6,16 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, overridesFromEnv, type ConfigOverrides } from './config/load.js';
 import { createLogger } from './telemetry/logger.js';
 import { startSpanlens } from './service.js';
+import { serveStdio } from './mcp/transports/stdio.js';
 import type { LogLevel } from './telemetry/logger.js';
 
 const USAGE = `Usage: spanlens serve [options]
+       spanlens mcp [options]
 
-Runs the daemon: OTLP/gRPC (default 127.0.0.1:4317), OTLP/HTTP (127.0.0.1:4318) and the API
-(127.0.0.1:4320: /healthz, /readyz, /metrics, /api/*). Data goes to ./data unless told otherwise.
+serve runs the daemon: OTLP/gRPC (default 127.0.0.1:4317), OTLP/HTTP (127.0.0.1:4318) and the API
+(127.0.0.1:4320: /healthz, /readyz, /metrics, /api/*, MCP at /mcp). Data goes to ./data unless told otherwise.
+mcp runs the same daemon and also speaks MCP on stdin/stdout (all logs go to stderr); it stops when
+stdin closes:  claude mcp add spanlens -- npx spanlens mcp
 METRICS_ENDPOINT=http://host:port/metrics adds a Prometheus target to scrape (see config/default.yaml).
 
 Options (each overrides the config file and the environment):
@@ -52,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== 'serve') {
+  if (command !== 'serve' && command !== 'mcp') {
     process.stderr.write(`spanlens: unknown command "${command}"\n\n${USAGE}`);
     return EXIT_USAGE;
   }
@@ -86,6 +90,18 @@ async function main(argv: string[]): Promise<number> {
   }
 
   return await new Promise<number>((resolve) => {
+    if (command === 'mcp') {
+      serveStdio(service.createMcpServer()).then(
+        () => {
+          logger.info('MCP client closed stdin: shutting down');
+          return service.shutdown().then(() => resolve(0));
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'MCP stdio transport failed');
+          void service.shutdown().finally(() => resolve(1));
+        },
+      );
+    }
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SpanlensConfig } from './config/schema.js';
-import { parseEndpoint, type Endpoint } from './net/endpoint.js';
+import { formatEndpoint, parseEndpoint, type Endpoint } from './net/endpoint.js';
 import { IngestCounters } from './telemetry/ingest-counters.js';
 import { IngestLimiter } from './processing/limiter.js';
 import { SqliteSpanStore } from './store/sqlite/span-store.js';
@@ -16,6 +16,11 @@ import { SelfMetrics } from './telemetry/self-metrics.js';
 import { WritableProbe } from './telemetry/data-dir.js';
 import { MetricsRoutes } from './api/metrics-routes.js';
 import { SqliteMetricReader } from './store/sqlite/metric-reader.js';
+import { readFileSync } from 'node:fs';
+import { createMcpServer } from './mcp/server.js';
+import { McpHttpHandler } from './mcp/transports/http.js';
+import type { McpDeps, StatusSnapshot } from './mcp/deps.js';
+import type { McpServer } from './mcp/server.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -33,6 +38,8 @@ export interface Spanlens {
   /** Present when scrape targets are configured. */
   readonly scraper: PrometheusScrapeReceiver | undefined;
   readonly selfMetrics: SelfMetrics;
+  /** A new MCP server over this daemon's store (for stdio; HTTP makes one per request at /mcp). */
+  createMcpServer(): McpServer;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
   shutdown(): Promise<void>;
 }
@@ -133,15 +140,31 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       dataDir,
       scrapeTargets: () => scraper?.status() ?? [],
     });
+    const startedAt = Date.now();
+    const addresses: BoundAddresses = { api: { host: '', port: 0 } };
+    const mcpDeps: McpDeps = {
+      spans: reader,
+      latency: reader,
+      now: Date.now,
+      limits: {
+        defaultBytes: Math.min(config.mcp.defaultResponseSize, config.mcp.maxResponseSize),
+        hardCapBytes: config.mcp.maxResponseSize,
+        maxAnalysisTraces: config.mcp.maxAnalysisTraces,
+      },
+      status: () => statusSnapshot(config, store, counters, addresses, startedAt),
+    };
+    const newMcpServer = (): McpServer => createMcpServer(mcpDeps, VERSION);
+    const apiEndpoint = parseEndpoint(config.api.endpoint);
     const api = new ApiServer(
-      parseEndpoint(config.api.endpoint),
+      apiEndpoint,
       new ReadRoutes(reader, reader, Date.now),
       readiness,
       logger.child({ component: 'api' }),
       new MetricsRoutes(metricReader, Date.now),
       selfMetrics,
+      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, token: config.mcp.token }, logger.child({ component: 'mcp/http' })),
     );
-    const addresses: BoundAddresses = { api: await api.start() };
+    addresses.api = await api.start();
     stops.push(() => api.shutdown(deadline));
 
     if (otlp.grpc.enabled) {
@@ -187,6 +210,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       limiter,
       scraper,
       selfMetrics,
+      createMcpServer: newMcpServer,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),
     };
   } catch (err) {
@@ -195,3 +219,41 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
   }
 }
 
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function statusSnapshot(
+  config: SpanlensConfig,
+  store: SqliteSpanStore,
+  counters: IngestCounters,
+  addresses: BoundAddresses,
+  startedAt: number,
+): Promise<StatusSnapshot> {
+  const stats = store.healthy ? await store.stats().catch(() => undefined) : undefined;
+  const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+  const endpoints: Record<string, string> = { api: formatEndpoint(addresses.api), mcp_http: `http://${formatEndpoint(addresses.api)}/mcp` };
+  if (addresses.otlpGrpc) endpoints['otlp_grpc'] = formatEndpoint(addresses.otlpGrpc);
+  if (addresses.otlpHttp) endpoints['otlp_http'] = `http://${formatEndpoint(addresses.otlpHttp)}${config.receivers.otlp.http.tracesPath}`;
+  const days = (ms: number): string => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : `${Math.round(ms / 3_600_000)}h`);
+  return {
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    ingest: {
+      acceptedSpans: sum(counters.acceptedSpans),
+      refusedSpans: sum(counters.refusedSpans),
+      failedRequests: sum(counters.failedRequests),
+      invalidRequests: sum(counters.invalidRequests),
+    },
+    store: {
+      healthy: store.healthy,
+      liveBytes: stats?.liveBytes ?? null,
+      activeLatencySeries: stats?.activeLatencySeries ?? null,
+      retentionDeletedSpans: stats?.retentionDeletedSpans ?? null,
+    },
+    retention: {
+      spansMaxAge: days(config.storage.retention.maxAge),
+      latencyMinutesMaxAge: days(config.storage.retention.latencyMinutesMaxAge),
+      latencyHoursMaxAge: days(config.storage.retention.latencyHoursMaxAge),
+    },
+    endpoints,
+  };
+}

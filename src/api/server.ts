@@ -18,7 +18,12 @@ export interface Readiness {
   problems(): string[];
 }
 
-/** The API port: health and readiness probes, /metrics (self-telemetry) and the JSON read API (later also /mcp). */
+/** Serves one path of the API port itself (e.g. the MCP Streamable HTTP endpoint). */
+export interface PathHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/** The API port: health and readiness probes, /metrics (self-telemetry), the JSON read API and MCP at /mcp. */
 export class ApiServer {
   private server: http.Server | undefined;
   private readonly startedAt = Date.now();
@@ -30,6 +35,7 @@ export class ApiServer {
     private readonly logger: Logger,
     private readonly metrics?: MetricsRoutes,
     private readonly selfMetrics?: MetricsExposition,
+    private readonly mcp?: PathHandler,
   ) {}
 
   async start(): Promise<Endpoint> {
@@ -54,6 +60,7 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/mcp' && this.mcp) return this.mcp.handle(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return json(res, 405, { error: 'the read API only answers GET' });
@@ -90,7 +97,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query'];
+const ROUTES = ['/mcp', '/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -101,6 +101,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    mcp: z
+      .object({
+        /** Answer budget when a tool call gives no max_bytes. */
+        defaultResponseSize: byteSize.prefault('8KiB'),
+        /** No tool answer exceeds this (about 6k tokens at the default). */
+        maxResponseSize: byteSize.prefault('24KiB'),
+        /** Most traces one bulk analysis (bottlenecks, service map, errors) decodes. */
+        maxAnalysisTraces: z.number().int().min(1).default(2000),
+        /** Host names accepted at /mcp besides loopback and the bind address (DNS-rebinding check). */
+        allowedHosts: z.array(z.string()).default([]),
+        /** Bearer token /mcp requires; without one, /mcp answers only when the API is bound to loopback. */
+        token: z.string().min(16).optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -4,6 +4,7 @@
  * parameter objects, never SQL, so an adapter can push them down.
  */
 import type { LatencyDistribution } from '../analysis/latency.js';
+import type { TraceSpan } from '../model/trace.js';
 
 export interface ServiceSummary {
   name: string;
@@ -17,6 +18,8 @@ export interface TraceSearchQuery {
   operation?: string;
   /** ... and lasted at least this long. */
   minDurationNs?: bigint;
+  /** ... and at most this long (optional). */
+  maxDurationNs?: bigint;
   /** Only traces with a span whose status is ERROR. */
   errorsOnly?: boolean;
   /** Matching spans start within [startNs, endNs]. */
@@ -89,4 +92,50 @@ export interface SpanReader {
 export interface LatencyReader {
   /** Null when the service (or the operation within it) is unknown. */
   latency(query: LatencyQuery): Promise<LatencyDistribution | null>;
+}
+
+// ---- Read paths for the MCP tools and analysis (issue 4) ----
+
+/**
+ * How much of each stored span to decode. `timing` comes from the indexed columns alone (ids, names,
+ * kind, times, status code): no protobuf decode, fast enough for thousands of traces; attributes,
+ * resource, events, links and the status message are empty. `links` adds the span links (what CP-v1
+ * needs for FOLLOWS_FROM) with a skip-everything-else wire scan. `full` decodes the stored bytes.
+ */
+export type TraceDetail = 'timing' | 'links' | 'full';
+
+export interface OperationStatsQuery {
+  /** All services when absent. */
+  service?: string;
+  /** OTLP SpanKinds to include; all kinds when absent. */
+  kinds?: readonly number[];
+  /** `service` merges every operation and kind of a service into one row (operation "", kind -1). */
+  groupBy?: 'operation' | 'service';
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** One (service, span name, kind) over a window, merged from the HDR histograms (never from spans). */
+export interface OperationStats {
+  service: string;
+  operation: string;
+  kind: number;
+  /** Spans with status ERROR. */
+  errorCount: number;
+  /** Every span (error or not). */
+  latency: LatencyDistribution;
+}
+
+export interface TraceSpanReader {
+  /** The ids searchTraces would summarize, newest first; null when the service is unknown. */
+  searchTraceIds(query: TraceSearchQuery): Promise<string[] | null>;
+  /** Null when no span of the trace is stored. Spans in arrival order. */
+  getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
+  /** Many traces at once (bulk analysis); unknown ids are absent from the map. */
+  getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>>;
+}
+
+export interface OperationStatsReader {
+  /** Null when the service is unknown. Rows in no particular order. */
+  operationStats(query: OperationStatsQuery): Promise<OperationStats[] | null>;
 }

@@ -93,4 +93,8 @@ export const MIGRATIONS: readonly string[] = [
     trace_id TEXT NOT NULL, span_id TEXT NOT NULL, attributes TEXT NOT NULL);
   CREATE INDEX metric_exemplars_by_bucket ON metric_exemplars (bucket, series_id);
   `,
+  /* 3: histogram buckets by time, for reads that merge every series over a window (list_operations) */ `
+  CREATE INDEX latency_hours_by_hour ON latency_hours (hour, series_id, count);
+  CREATE INDEX latency_minutes_by_minute ON latency_minutes (minute, series_id, count);
+  `,
 ];

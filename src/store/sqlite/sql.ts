@@ -55,6 +55,9 @@ export const WRITER_SQL = {
   pageSize: 'PRAGMA page_size',
 } as const;
 
+/** Trace ids bound per READER_SQL.chunksForTraces statement. */
+export const TRACE_BATCH = 256;
+
 export const READER_SQL = {
   services: 'SELECT id, name FROM services ORDER BY name',
   spanNames: 'SELECT id, name FROM span_names',
@@ -65,7 +68,8 @@ export const READER_SQL = {
   searchByService: `SELECT trace_id, start_ns FROM trace_search
     WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
       AND (@name IS NULL OR name_id = @name)
-      AND max_duration_ns >= @minDuration AND error_count >= @minErrors
+      AND max_duration_ns >= @minDuration AND (@maxDuration IS NULL OR max_duration_ns <= @maxDuration)
+      AND error_count >= @minErrors
     ORDER BY start_ns DESC LIMIT @limit`,
   traceChunks: `SELECT rowid_lo, rowid_hi, start_ns, end_ns, span_count, error_count, has_root, root_service_id,
     root_name_id FROM trace_chunks WHERE trace_id = ?`,
@@ -78,6 +82,25 @@ export const READER_SQL = {
     WHERE series_id = ? AND minute >= ? AND minute < ?`,
   latencyHours: `SELECT series_id, hour, count, hist FROM latency_hours
     WHERE series_id = ? AND hour >= ? AND hour < ?`,
+
+  // MCP read paths: timing-only spans straight from the columns, and histogram buckets listed by
+  // (bucket, count) first so that decoded histograms can be reused while their count is unchanged.
+  spansTimingInRange: `SELECT span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code
+    FROM spans WHERE rowid BETWEEN ? AND ? AND trace_id = ? ORDER BY rowid`,
+  allLatencySeries: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
+  latencyMinuteCounts: `SELECT minute AS bucket, count FROM latency_minutes
+    WHERE series_id = ? AND minute >= ? AND minute < ?`,
+  latencyHourCounts: `SELECT hour AS bucket, count FROM latency_hours
+    WHERE series_id = ? AND hour >= ? AND hour < ?`,
+  latencyMinuteHist: 'SELECT hist FROM latency_minutes WHERE series_id = ? AND minute = ?',
+  allMinuteCounts: 'SELECT series_id, minute AS bucket, count FROM latency_minutes WHERE minute >= ? AND minute < ?',
+  allHourCounts: 'SELECT series_id, hour AS bucket, count FROM latency_hours WHERE hour >= ? AND hour < ?',
+  latencyHourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
+  // Bulk analysis: the chunks of up to TRACE_BATCH traces in one statement (unused slots repeat an id),
+  // then whole rowid ranges covering many traces' spans (rows of other traces are skipped by the caller).
+  chunksForTraces: `SELECT trace_id, rowid_lo, rowid_hi FROM trace_chunks WHERE trace_id IN (${Array(256).fill('?').join(', ')})`,
+  spansTimingByRowRange: `SELECT trace_id, span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code
+    FROM spans WHERE rowid BETWEEN ? AND ? ORDER BY rowid`,
 } as const;
 
 /** The metrics series store (migration 2): writer side, used only by the writer worker. */

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { computeCriticalPath } from '../../analysis/critical-path.js';
+import type { McpDeps } from '../deps.js';
+import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
+import { loadTrace, traceIdInput } from '../trace-input.js';
+
+const row = z
+  .looseObject({ service: z.string(), critical_ms: z.number(), share: z.number() })
+  .describe('group_by=span adds span_id, operation, self_ms, duration_ms');
+const segment = z.looseObject({ span_id: z.string(), start_offset_ms: z.number(), end_offset_ms: z.number() });
+const output = z.object({
+  trace_id: z.string(), trace_duration_ms: z.number(), critical_path_ms: z.number(),
+  root_span_id: z.string().nullable(), roots: z.number(),
+  group_by: z.enum(['span', 'service']), rows: z.array(row),
+  segments: z.array(segment).describe('longest, in time order'), total_segments: z.number(),
+  adjustments: z.record(z.string(), z.number()).describe('spans truncated, dropped, non_blocking'),
+  meta: metaSchema, hints: z.array(z.string()),
+});
+
+export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void {
+  server.registerTool(
+    'get_critical_path',
+    {
+      description: 'Critical path (CP-v1) of one trace: the spans or services the request waited on, by exclusive critical time.',
+      inputSchema: z.object({
+        trace_id: traceIdInput,
+        group_by: z.enum(['span', 'service']).optional(),
+        max_segments: z.number().int().min(0).max(100).optional(),
+        limit: z.number().int().min(1).max(200).optional(),
+        ...budgetInput,
+      }),
+      outputSchema: output,
+      annotations: { readOnlyHint: true },
+    },
+    async (args) => {
+      const report = computeCriticalPath(await loadTrace(deps, args.trace_id, 'links'));
+      const cp = report.criticalPaths.find((c) => c.primary) ?? report.criticalPaths[0];
+      const groupBy = args.group_by ?? 'span';
+      const rows = !cp ? [] : groupBy === 'service'
+        ? cp.byService.map((s) => ({ service: s.service, critical_ms: s.criticalMs, share: round(s.share) }))
+        : cp.bySpan.map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, critical_ms: s.criticalMs, share: round(s.share), self_ms: s.selfMs, duration_ms: s.durationMs }));
+      const segments = (cp?.segments ?? [])
+        .map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, start_offset_ms: s.startOffsetMs, end_offset_ms: s.endOffsetMs }))
+        .sort((a, b) => b.end_offset_ms - b.start_offset_ms - (a.end_offset_ms - a.start_offset_ms)).slice(0, args.max_segments ?? 15)
+        .sort((a, b) => a.start_offset_ms - b.start_offset_ms);
+      const root = report.roots.find((r) => r.primary);
+      const adj = report.cpAdjustments;
+      return boundedResult({
+        rows, offset: 0, limit: args.limit ?? 15, budget: budgetOf(args.max_bytes, deps.limits), meta: { precision: 'exact' },
+        build: (page) => ({
+          trace_id: report.traceId, trace_duration_ms: report.traceDurationMs, critical_path_ms: cp?.totalMs ?? 0,
+          root_span_id: root?.spanId ?? null, roots: report.roots.length, group_by: groupBy, rows: page,
+          segments: page.length < rows.length ? segments.slice(0, 5) : segments, total_segments: cp?.segments.length ?? 0,
+          adjustments: { truncated: adj.truncated.length, dropped: adj.dropped.length, non_blocking: adj.nonBlocking.length },
+        }),
+        summary: (page) => `Critical path ${cp?.totalMs ?? 0} ms of a ${report.traceDurationMs} ms trace; ${page.slice(0, 3).map((r) => `${r.service}${'operation' in r ? ` "${r.operation}"` : ''} ${r.critical_ms} ms (${Math.round(r.share * 100)}%)`).join(', ')}.`,
+        hints: rows[0] && 'span_id' in rows[0] ? [`get_trace(trace_id="${report.traceId}", view="spans", span_ids=["${rows[0].span_id}"], attributes="all")`] : [],
+      });
+    },
+  );
+}

@@ -1,0 +1,26 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpDeps } from '../deps.js';
+import { registerFindBottlenecks } from './find-bottlenecks.js';
+import { registerFindErrors } from './find-errors.js';
+import { registerFindTraces } from './find-traces.js';
+import { registerGetCriticalPath } from './get-critical-path.js';
+import { registerGetStatus } from './get-status.js';
+import { registerGetTrace } from './get-trace.js';
+import { registerLatencyStats } from './latency-stats.js';
+import { registerListOperations } from './list-operations.js';
+import { registerListServices } from './list-services.js';
+import { registerServiceMap } from './service-map.js';
+
+/** The default toolset, in drill-down order. */
+export function registerTools(server: McpServer, deps: McpDeps): void {
+  registerGetStatus(server, deps);
+  registerListServices(server, deps);
+  registerListOperations(server, deps);
+  registerLatencyStats(server, deps);
+  registerFindBottlenecks(server, deps);
+  registerServiceMap(server, deps);
+  registerFindErrors(server, deps);
+  registerFindTraces(server, deps);
+  registerGetTrace(server, deps);
+  registerGetCriticalPath(server, deps);
+}

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime, type Span } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { callTool, connectHttp, resultBytes, type McpConnection } from '../helpers/mcp-client.js';
+import { RecordingExporter } from '../helpers/workload.js';
+
+/**
+ * Every tool stays under the hard cap (24 KiB by default) on a store built to blow it: one 10,000-span
+ * trace with errors and 1 KB attribute values, and 1,000 (service, operation) pairs. Calls ask for as
+ * much as the schemas allow (largest limit, max_bytes far above the cap); answers that were cut say so.
+ */
+
+const HARD_CAP = 24 * 1024;
+const DEFAULT_BUDGET = 8 * 1024;
+const MS = 1_000_000n;
+const hr = (ns: bigint): HrTime => [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
+
+let daemon: TestDaemon;
+let mcp: McpConnection;
+let bigTraceId = '';
+const bigSpanIds: string[] = [];
+const sizes: Record<string, number> = {};
+
+async function send(build: (provider: (service: string) => BasicTracerProvider) => void): Promise<void> {
+  const providers = new Map<string, BasicTracerProvider>();
+  const recorders: RecordingExporter[] = [];
+  build((service) => {
+    let p = providers.get(service);
+    if (!p) {
+      const recorder = new RecordingExporter(new OTLPTraceExporter({ url: daemon.tracesUrl, timeoutMillis: 30_000 }));
+      recorders.push(recorder);
+      p = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': service }),
+        spanProcessors: [new BatchSpanProcessor(recorder, { maxExportBatchSize: 2000, maxQueueSize: 20_000, scheduledDelayMillis: 60_000 })],
+      });
+      providers.set(service, p);
+    }
+    return p;
+  });
+  for (const p of providers.values()) await p.forceFlush();
+  for (const p of providers.values()) await p.shutdown();
+  expect(recorders.flatMap((r) => r.failures)).toEqual([]);
+}
+
+beforeAll(async () => {
+  daemon = await startTestDaemon();
+  const t0 = BigInt(Date.now() - 10 * 60_000) * MS;
+  const big = 'x'.repeat(1000);
+  // One trace of 10,000 spans over 10 services: a root, 99 fan-out calls with 100 children each.
+  await send((provider) => {
+    const tracer = (i: number) => provider(`big-svc-${i % 10}`).getTracer('caps');
+    const root = tracer(0).startSpan('GET /huge', { kind: SpanKind.SERVER, root: true, startTime: hr(t0) });
+    const ctx = trace.setSpan(ROOT_CONTEXT, root);
+    const ends: [Span, bigint][] = [];
+    for (let c = 0; c < 99; c++) {
+      const start = t0 + BigInt(c) * 10n * MS;
+      const call = tracer(c).startSpan(`call ${c}`, { kind: SpanKind.CLIENT, startTime: hr(start), attributes: { 'peer.service': `peer-${c % 7}`, payload: big } }, ctx);
+      const callCtx = trace.setSpan(ctx, call);
+      for (let k = 0; k < 100 && 1 + c * 101 + k + 1 < 10_000; k++) {
+        const s = tracer(c + k).startSpan(`work ${k}`, { kind: SpanKind.INTERNAL, startTime: hr(start + BigInt(k) * 50_000n), attributes: { payload: big, k } }, callCtx);
+        if (k % 17 === 0) {
+          s.recordException({ name: `Error${k}`, message: big });
+          s.setStatus({ code: SpanStatusCode.ERROR, message: big });
+        }
+        s.end(hr(start + BigInt(k) * 50_000n + 40_000n));
+        bigSpanIds.push(s.spanContext().spanId);
+      }
+      ends.push([call, start + 9n * MS]);
+    }
+    for (const [s, end] of ends) s.end(hr(end));
+    root.end(hr(t0 + 1000n * MS));
+    bigTraceId = root.spanContext().traceId;
+  });
+  // 1,000 (service, operation) pairs, each with a few root spans, some failing.
+  await send((provider) => {
+    for (let s = 0; s < 50; s++) {
+      const tracer = provider(`svc-${String(s).padStart(2, '0')}-with-a-rather-long-service-name`).getTracer('caps');
+      for (let o = 0; o < 20; o++) {
+        for (let r = 0; r < 3; r++) {
+          const start = t0 + BigInt(o * 3 + r) * MS;
+          const span = tracer.startSpan(`GET /api/v1/resource-${o}/items/{id}/with/a/long/route`, { kind: SpanKind.SERVER, root: true, startTime: hr(start) });
+          if ((s + o + r) % 5 === 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `failure ${o}` });
+          span.end(hr(start + BigInt(1 + ((s * o + r) % 50)) * MS));
+        }
+      }
+    }
+  });
+  await daemon.service.store.flush();
+  mcp = await connectHttp(daemon.apiUrl);
+}, 120_000);
+
+afterAll(async () => {
+  await mcp?.close();
+  await daemon?.stop();
+  // The measured sizes, for the record (README / report).
+  process.stderr.write(`mcp answer sizes (bytes): ${JSON.stringify(sizes)}\n`);
+});
+
+const calls = (): [string, Record<string, unknown>][] => [
+  ['get_status', {}],
+  ['list_services', { window: '1h', limit: 500, max_bytes: 1_000_000 }],
+  ['list_operations', { window: '1h', limit: 500, max_bytes: 1_000_000 }],
+  ['list_operations', { window: '1h' }],
+  ['latency_stats', { service: 'big-svc-1', window: '1h', group_by: 'operation', limit: 200, max_bytes: 1_000_000, compare_to: 'previous' }],
+  ['latency_stats', { service: 'big-svc-1', window: '1h', group_by: 'attr.payload', limit: 200, max_bytes: 1_000_000 }],
+  ['find_traces', { window: '1h', limit: 500, max_bytes: 1_000_000 }],
+  ['get_trace', { trace_id: bigTraceId, max_bytes: 1_000_000 }],
+  ['get_trace', { trace_id: bigTraceId, view: 'topology', max_spans: 500, max_bytes: 1_000_000 }],
+  ['get_trace', { trace_id: bigTraceId, view: 'spans', span_ids: bigSpanIds.slice(0, 100), max_spans: 500, attributes: 'all', include_events: true, max_bytes: 1_000_000 }],
+  ['get_critical_path', { trace_id: bigTraceId, limit: 200, max_segments: 100, max_bytes: 1_000_000 }],
+  ['find_bottlenecks', { service: 'big-svc-0', operation: 'GET /huge', window: '1h', limit: 50, max_bytes: 1_000_000 }],
+  ['service_map', { window: '1h', limit: 200, max_bytes: 1_000_000 }],
+  ['find_errors', { window: '1h', limit: 100, max_bytes: 1_000_000 }],
+];
+
+describe('byte caps on a store with a 10k-span trace and 1k operations', () => {
+  it('no answer exceeds the hard cap; cut answers say truncated, total and how to get more', async () => {
+    for (const [name, args] of calls()) {
+      const result = await callTool(mcp.client, name, args);
+      expect(result.isError, `${name}: ${JSON.stringify(result.content).slice(0, 300)}`).toBeFalsy();
+      const bytes = resultBytes(result);
+      const key = `${name}${args['view'] ? `/${String(args['view'])}` : ''}${args['group_by'] ? `/${String(args['group_by'])}` : ''}`;
+      sizes[key] = Math.max(sizes[key] ?? 0, bytes);
+      expect(bytes, name).toBeLessThanOrEqual(HARD_CAP);
+      const meta = (result.structuredContent as { meta: { truncated: boolean; total: number; returned: number; next_cursor?: string; more?: string; bytes: number } }).meta;
+      expect(Math.abs(meta.bytes - bytes), `${name} meta.bytes`).toBeLessThanOrEqual(16);
+      if (meta.truncated) {
+        expect(meta.total, name).toBeGreaterThan(meta.returned);
+        expect(meta.more, name).toBeDefined();
+      }
+    }
+    // The big lists were cut by bytes, not just by limit.
+    expect(sizes['list_operations']).toBeGreaterThan(HARD_CAP - 2048);
+  });
+
+  it('defaults keep answers within the 8 KiB default budget, and the cursor pages through every row once', async () => {
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    let total = 0;
+    for (let page = 0; page < 200; page++) {
+      const result = await callTool(mcp.client, 'list_operations', { window: '1h', limit: 100, ...(cursor ? { cursor } : {}) });
+      expect(resultBytes(result)).toBeLessThanOrEqual(DEFAULT_BUDGET);
+      const body = result.structuredContent as { operations: { service: string; operation: string; kind: string }[]; meta: { total: number; next_cursor?: string } };
+      for (const o of body.operations) seen.add(`${o.service}/${o.operation}/${o.kind}`);
+      total = body.meta.total;
+      cursor = body.meta.next_cursor;
+      if (!cursor) break;
+    }
+    // 1,000 svc-* operations; the big trace: its root, 99 calls and 100 "work k" names in each of 10 services.
+    expect(total).toBe(2100);
+    expect(seen.size).toBe(2100);
+  });
+});

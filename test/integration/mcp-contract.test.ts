@@ -1,0 +1,177 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { makeTempDir, removeDir, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { runWorkload } from '../helpers/workload.js';
+import { callOk, callTool, connectHttp, connectStdio, resultBytes, type McpConnection } from '../helpers/mcp-client.js';
+
+/**
+ * The MCP contract, run against both transports: Streamable HTTP at /mcp of an in-process daemon, and
+ * stdio against `spanlens mcp` spawned from source. Data is sent with the real OTel SDK exporter; the
+ * real SDK Client validates every structuredContent against the tool's outputSchema.
+ */
+
+const TOOL_LIST_MAX_BYTES = 20 * 1024;
+const HARD_CAP = 24 * 1024;
+
+/** Valid example arguments for every tool; the test fails if a listed tool has no entry. */
+function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]> {
+  return {
+    get_status: [{}],
+    list_services: [{}, { window: '30d', sort_by: 'p99', limit: 1 }],
+    list_operations: [{ service: 'contract-svc' }, { window: '1d', span_kind: 'server', sort_by: 'errors' }],
+    latency_stats: [
+      { service: 'contract-svc', window: '1d' },
+      { service: 'contract-svc', window: '1d', group_by: 'operation', compare_to: 'previous', percentiles: [50, 99.9] },
+      { service: 'contract-svc', window: '1d', group_by: 'status' },
+      { service: 'contract-svc', window: '1d', group_by: 'attr.http.request.method' },
+    ],
+    find_traces: [{ service: 'contract-svc', window: '1d' }, { window: '1d', error: true, where: [{ key: 'db.system.name', op: '=', value: 'postgresql' }] }],
+    get_trace: [{ trace_id: traceId }, { trace_id: traceId, view: 'topology' }, { trace_id: traceId, view: 'spans', attributes: 'all', include_events: true, max_spans: 2 }],
+    get_critical_path: [{ trace_id: traceId }, { trace_id: traceId, group_by: 'service' }],
+    find_bottlenecks: [{ service: 'contract-svc', operation: 'GET /checkout', window: '1d' }],
+    service_map: [{ window: '1d' }],
+    find_errors: [{ window: '1d' }],
+  };
+}
+
+for (const transport of ['http', 'stdio'] as const) {
+  describe(`MCP contract over ${transport}`, () => {
+    let daemon: TestDaemon | undefined;
+    let dataDir: string | undefined;
+    let mcp: McpConnection;
+    let traceId = '';
+
+    beforeAll(async () => {
+      let tracesUrl: string;
+      if (transport === 'http') {
+        daemon = await startTestDaemon();
+        mcp = await connectHttp(daemon.apiUrl);
+        tracesUrl = daemon.tracesUrl;
+      } else {
+        dataDir = makeTempDir('spanlens-mcp-stdio-');
+        mcp = await connectStdio(dataDir);
+        const status = await callOk<{ endpoints: Record<string, string> }>(mcp.client, 'get_status');
+        tracesUrl = status.endpoints['otlp_http']!;
+      }
+      const sent = await runWorkload({ serviceName: 'contract-svc', exporter: new OTLPTraceExporter({ url: tracesUrl }), processor: 'batch' });
+      expect(sent.results.every((r) => r.code === 0)).toBe(true);
+      traceId = sent.traceIds[0]!;
+      // Histograms are flushed every 2 s: wait until the service shows up.
+      for (let i = 0; i < 100; i++) {
+        const services = await callOk<{ services: { service: string }[] }>(mcp.client, 'list_services', { window: '1d' });
+        if (services.services.some((s) => s.service === 'contract-svc')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
+    afterAll(async () => {
+      await mcp?.close();
+      await daemon?.stop();
+      if (dataDir) removeDir(dataDir);
+    });
+
+    it('initialize carries drill-down instructions; tools/list is small, read-only and typed', async () => {
+      expect(mcp.client.getInstructions()).toMatch(/list_services/);
+      const { tools } = await mcp.client.listTools();
+      const bytes = Buffer.byteLength(JSON.stringify({ tools }));
+      expect(bytes).toBeLessThanOrEqual(TOOL_LIST_MAX_BYTES);
+      expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(exampleCalls("")).sort());
+      for (const tool of tools) {
+        expect(tool.name).toMatch(/^[a-z][a-z0-9_]{1,63}$/);
+        expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+        expect(tool.outputSchema, tool.name).toBeDefined();
+        expect(tool.inputSchema.type).toBe('object');
+      }
+    });
+
+    it('every tool answers valid arguments with structuredContent that matches its output schema, under the cap', async () => {
+      const { tools } = await mcp.client.listTools();
+      const calls = exampleCalls(traceId);
+      for (const tool of tools) {
+        const examples = calls[tool.name];
+        expect(examples, `no example call for ${tool.name}`).toBeDefined();
+        for (const args of examples!) {
+          // The SDK client validates structuredContent against outputSchema and throws if it does not match.
+          const result = await callTool(mcp.client, tool.name, args);
+          expect(result.isError, `${tool.name} ${JSON.stringify(args)}: ${JSON.stringify(result.content)}`).toBeFalsy();
+          expect(result.structuredContent, tool.name).toBeDefined();
+          const meta = (result.structuredContent as { meta: { bytes: number; truncated: boolean } }).meta;
+          expect(meta.bytes).toBeGreaterThan(0);
+          expect(resultBytes(result)).toBeLessThanOrEqual(HARD_CAP);
+          expect(result.content[0]?.type).toBe('text');
+        }
+      }
+    });
+
+    it('errors are isError results that say how to fix the call', async () => {
+      const unknown = await callTool(mcp.client, 'list_operations', { service: 'contract-sv' });
+      expect(unknown.isError).toBe(true);
+      expect(JSON.stringify(unknown.content)).toContain('contract-svc');
+      const badWindow = await callTool(mcp.client, 'list_services', { window: 'an hour' });
+      expect(badWindow.isError).toBe(true);
+      expect(JSON.stringify(badWindow.content)).toMatch(/15m/);
+      const tooLong = await callTool(mcp.client, 'list_services', { window: '400d' });
+      expect(tooLong.isError).toBe(true);
+      expect(JSON.stringify(tooLong.content)).toMatch(/30d/);
+      const badOp = await callTool(mcp.client, 'latency_stats', { service: 'contract-svc', operation: 'GET /checkou', window: '1d' });
+      expect(badOp.isError).toBe(true);
+      expect(JSON.stringify(badOp.content)).toContain('GET /checkout');
+      const badCursor = await callTool(mcp.client, 'list_operations', { cursor: 'nonsense' });
+      expect(badCursor.isError).toBe(true);
+    });
+
+    if (transport === 'http') {
+      it('rejects a foreign Host or Origin (DNS rebinding) and accepts loopback ones', async () => {
+        const port = Number(new URL(daemon!.apiUrl).port);
+        const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+        expect(await post(port, body, { Host: `evil.example:${port}` })).toBe(403);
+        expect(await post(port, body, { Host: `127.0.0.1:${port}`, Origin: 'http://evil.example' })).toBe(403);
+        expect(await post(port, body, { Host: `localhost:${port}`, Origin: `http://localhost:${port}` })).not.toBe(403);
+      });
+    } else {
+      it('writes nothing but protocol to stdout, and logs to stderr', () => {
+        expect(mcp.strayStdout).toEqual([]);
+        expect(mcp.stderr.join('')).toContain('"msg":"spanlens started"');
+      });
+    }
+  });
+}
+
+describe('MCP over HTTP off loopback', () => {
+  it('needs a token: without one configured /mcp refuses, with one it needs the bearer header', async () => {
+    const open = await startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' } } });
+    try {
+      const port = Number(new URL(open.apiUrl).port);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      expect(await post(port, body, { Host: `127.0.0.1:${port}` })).toBe(403);
+    } finally {
+      await open.stop();
+    }
+    const token = 'a-long-enough-test-token';
+    const guarded = await startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' }, mcp: { token } } });
+    try {
+      const port = Number(new URL(guarded.apiUrl).port);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+      expect(await post(port, body, { Host: `127.0.0.1:${port}` })).toBe(401);
+      expect(await post(port, body, { Host: `127.0.0.1:${port}`, Authorization: 'Bearer wrong-token-of-some-length' })).toBe(401);
+      expect(await post(port, body, { Host: `127.0.0.1:${port}`, Authorization: `Bearer ${token}` })).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
+function post(port: number, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
