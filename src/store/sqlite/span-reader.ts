@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { READER_SQL } from './sql.js';
+import { PackedSpans, someOperationMatches } from './span-pack.js';
 import { decodeHistogram, HDR_SIGNIFICANT_DIGITS, newLatencyHistogram } from '../histograms/latency-hdr.js';
 import type {
   LatencyQuery,
@@ -17,8 +18,7 @@ import type { LatencyDistribution } from '../../analysis/latency.js';
 type Statements = { [K in keyof typeof READER_SQL]: Database.Statement };
 
 interface ChunkRow {
-  rowid_lo: bigint;
-  rowid_hi: bigint;
+  id: bigint;
   start_ns: bigint;
   end_ns: bigint;
   span_count: bigint;
@@ -90,42 +90,29 @@ export class SqliteSpanReader implements SpanReader, LatencyReader {
 
   async getTrace(traceId: string): Promise<StoredTrace | null> {
     const id = Buffer.from(traceId, 'hex');
-    const chunks = this.stmt.traceChunks.all(id) as ChunkRow[];
+    const chunks = this.stmt.traceChunkSpans.all(id) as { id: bigint; spans: Buffer }[];
     if (chunks.length === 0) return null;
-    chunks.sort((a, b) => (a.rowid_lo < b.rowid_lo ? -1 : 1));
     const spans: StoredSpan[] = [];
     const resources = new Map<number, StoredBlob>();
     const scopes = new Map<number, StoredBlob>();
     for (const chunk of chunks) {
-      for (const row of this.stmt.spansInRange.all(chunk.rowid_lo, chunk.rowid_hi, id) as {
-        span_id: Buffer;
-        parent_span_id: Buffer | null;
-        service_id: bigint;
-        name_id: bigint;
-        kind: bigint;
-        start_ns: bigint;
-        end_ns: bigint;
-        status_code: bigint;
-        resource_id: bigint;
-        scope_id: bigint;
-        raw: Buffer;
-      }[]) {
-        const resourceId = Number(row.resource_id);
-        const scopeId = Number(row.scope_id);
+      for (const span = new PackedSpans(chunk.spans); span.next(); ) {
+        const resourceId = span.resourceId;
+        const scopeId = span.scopeId;
         if (!resources.has(resourceId)) resources.set(resourceId, this.blob(this.stmt.resourceById, resourceId));
         if (!scopes.has(scopeId)) scopes.set(scopeId, this.blob(this.stmt.scopeById, scopeId));
         spans.push({
-          spanId: row.span_id.toString('hex'),
-          parentSpanId: row.parent_span_id ? row.parent_span_id.toString('hex') : '',
-          service: this.serviceName(row.service_id),
-          name: this.spanName(row.name_id),
-          kind: Number(row.kind),
-          startNs: row.start_ns,
-          endNs: row.end_ns,
-          statusCode: Number(row.status_code),
+          spanId: span.spanId.toString('hex'),
+          parentSpanId: span.parentSpanId.toString('hex'),
+          service: this.serviceName(BigInt(span.serviceId)),
+          name: this.spanName(BigInt(span.nameId)),
+          kind: span.kind,
+          startNs: span.startNs,
+          endNs: span.endNs,
+          statusCode: span.statusCode,
           resourceId,
           scopeId,
-          raw: row.raw,
+          raw: span.raw,
         });
       }
     }
@@ -186,29 +173,28 @@ export class SqliteSpanReader implements SpanReader, LatencyReader {
   }
 
   private searchService(service: bigint, nameId: bigint | null, query: TraceSearchQuery): { traceId: Buffer; startNs: bigint }[] {
-    // A trace has one row per (service, operation, commit): fetch more rows than traces wanted, and
-    // widen until enough distinct traces are found or the service has no more rows.
-    let fetch = query.limit * 4;
-    for (;;) {
-      const rows = this.stmt.searchByService.all({
-        service,
-        name: nameId,
-        start: query.startNs,
-        end: query.endNs,
-        minDuration: query.minDurationNs ?? 0n,
-        minErrors: query.errorsOnly ? 1 : 0,
-        limit: fetch,
-      }) as { trace_id: Buffer; start_ns: bigint }[];
-      const distinct = new Set(rows.map((r) => r.trace_id.toString('hex'))).size;
-      if (rows.length < fetch || distinct >= query.limit || fetch >= 100_000) {
-        return rows.map((r) => ({ traceId: r.trace_id, startNs: r.start_ns }));
-      }
-      fetch *= 4;
+    // One row per (service, chunk), newest first: stop once `limit` distinct traces matched.
+    const found: { traceId: Buffer; startNs: bigint }[] = [];
+    const distinct = new Set<string>();
+    const minDuration = query.minDurationNs ?? 0n;
+    const rows = this.stmt.searchByService.iterate({
+      service,
+      start: query.startNs,
+      end: query.endNs,
+      minDuration,
+      minErrors: query.errorsOnly ? 1 : 0,
+    }) as IterableIterator<{ trace_id: Buffer; start_ns: bigint; ops: Buffer }>;
+    for (const row of rows) {
+      if (!someOperationMatches(row.ops, nameId === null ? null : Number(nameId), minDuration, query.errorsOnly ?? false)) continue;
+      found.push({ traceId: row.trace_id, startNs: row.start_ns });
+      distinct.add(row.trace_id.toString('latin1'));
+      if (distinct.size >= query.limit) break;
     }
+    return found;
   }
 
   private summarize(traceId: Buffer): TraceSummary | null {
-    const chunks = this.stmt.traceChunks.all(traceId) as ChunkRow[];
+    const chunks = this.stmt.traceChunkSummaries.all(traceId) as ChunkRow[];
     if (chunks.length === 0) return null;
     let start = chunks[0]!.start_ns;
     let end = chunks[0]!.end_ns;
