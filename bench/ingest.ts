@@ -126,7 +126,7 @@ async function startDaemon(transport: Transport, profileDir: string | undefined)
       if (exit.code !== 0) log(`daemon exited with ${JSON.stringify(exit)}\n${daemon.logTail()}`);
       // After a clean stop everything is checkpointed into spans.db: count what the store really holds.
       const db = new Database(path.join(dataDir, 'spans.db'), { readonly: true, fileMustExist: true });
-      const stored = (db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n;
+      const stored = (db.prepare('SELECT coalesce(sum(span_count), 0) AS n FROM trace_chunks').get() as { n: number }).n;
       db.close();
       if (opts['keep-data']) log(`daemon data kept in ${dataDir}`);
       else rmSync(dataDir, { recursive: true, force: true });

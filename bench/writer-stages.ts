@@ -2,7 +2,8 @@
  * Where the writer thread's time goes, measured in-process on one thread (no transport, no worker
  * hand-off), with the same pre-encoded requests as bench/ingest.ts:
  *   writer   SqliteSpanWriter.writeBatch (group commit) + LatencyStore.flush every 2 s, as the worker runs them
- *   sql      the span-table inserts alone, then + trace_chunks, then + trace_search, on fresh databases
+ *   sql      SQLite alone: one row per span (the layout packing replaced), packed trace chunks, then
+ *            + trace_search, on fresh databases
  *   hdr      the cost of one latency histogram: allocate, encode (compress), decode
  *
  *   npx tsx bench/writer-stages.ts [--spans 400000] [--batch-requests 8] [--spans-per-request 500]
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { openWriterDb } from '../src/store/sqlite/open.js';
 import { SqliteSpanWriter } from '../src/store/sqlite/span-writer.js';
 import { WRITER_SQL } from '../src/store/sqlite/sql.js';
+import { packOperations, packSpans, type OperationStats, type SpanToPack } from '../src/store/sqlite/span-pack.js';
 import { decodeHistogram, encodeHistogram, newLatencyHistogram } from '../src/store/histograms/latency-hdr.js';
 import { decodeTracesRequest } from '../src/codec/traces-decode.js';
 import type { DecodedTraces } from '../src/model/decoded.js';
@@ -109,12 +111,18 @@ function writerStage(): Record<string, number> {
   });
 }
 
-type Level = 'spans' | 'spans+chunks' | 'spans+chunks+search';
+type Level = 'row-per-span' | 'packed' | 'packed+search';
+
+/** Rows one span costs when stored as its own row: the layout packed chunks replaced, kept to compare. */
+const ROW_PER_SPAN_DDL = `CREATE TABLE spans_row_per_span (trace_id BLOB, span_id BLOB, parent_span_id BLOB,
+  service_id INTEGER, name_id INTEGER, kind INTEGER, start_ns INTEGER, end_ns INTEGER, status_code INTEGER,
+  resource_id INTEGER, scope_id INTEGER, raw BLOB)`;
 
 /** The same rows the writer inserts, without dictionaries, dedup or histograms: what SQLite alone costs. */
 function sqlStage(level: Level): number {
   return withDb((db) => {
-    const span = db.prepare(WRITER_SQL.insertSpan);
+    db.exec(ROW_PER_SPAN_DDL);
+    const rowPerSpan = db.prepare(`INSERT INTO spans_row_per_span VALUES (${Array(12).fill('?').join(', ')})`);
     const chunk = db.prepare(WRITER_SQL.insertTraceChunk);
     const search = db.prepare(WRITER_SQL.insertTraceSearch);
     const ids = new Map<string, number>();
@@ -125,33 +133,39 @@ function sqlStage(level: Level): number {
       const t = performance.now();
       db.transaction(() => {
         for (const d of b.decoded) {
-          const byTrace = new Map<string, { svc: number; span: (typeof d.resources)[0]['scopes'][0]['spans'][0] }[]>();
+          const byTrace = new Map<string, SpanToPack[]>();
           for (const r of d.resources) {
-            const svc = id(r.serviceName);
+            const serviceId = id(r.serviceName);
             for (const sc of r.scopes) {
               for (const sp of sc.spans) {
                 const k = Buffer.from(sp.traceId).toString('latin1');
                 const g = byTrace.get(k) ?? [];
-                g.push({ svc, span: sp });
+                g.push({ ...sp, serviceId, nameId: id(sp.name), resourceId: 1, scopeId: 1 });
                 byTrace.set(k, g);
               }
             }
           }
-          for (const group of byTrace.values()) {
-            let lo = 0;
-            let hi = 0;
-            const seen = new Set<string>();
-            for (const { svc, span: s } of group) {
-              const row = span.run(s.traceId, s.spanId, s.parentSpanId.length ? s.parentSpanId : null, svc, id(s.name), s.kind, s.startNs, s.endNs, s.statusCode, 1, 1, s.raw);
-              hi = Number(row.lastInsertRowid);
-              if (lo === 0) lo = hi;
-              if (level === 'spans+chunks+search' && !seen.has(`${svc}:${s.name}`)) {
-                seen.add(`${svc}:${s.name}`);
-                search.run(svc, s.startNs, s.traceId, id(s.name), s.endNs - s.startNs, 0);
+          for (const [traceKey, group] of byTrace) {
+            const traceId = Buffer.from(traceKey, 'latin1');
+            const first = group[0] as SpanToPack;
+            if (level === 'row-per-span') {
+              for (const s of group) {
+                rowPerSpan.run(traceId, s.spanId, s.parentSpanId.length ? s.parentSpanId : null, s.serviceId, s.nameId, s.kind, s.startNs, s.endNs, s.statusCode, 1, 1, s.raw);
+              }
+              continue;
+            }
+            const chunkId = chunk.run(traceId, first.startNs, first.endNs, group.length, 0, 1, 1, 1, packSpans(group)).lastInsertRowid;
+            if (level === 'packed+search') {
+              const byService = new Map<number, OperationStats[]>();
+              for (const s of group) {
+                const ops = byService.get(s.serviceId) ?? [];
+                ops.push({ nameId: s.nameId, errors: 0, maxDurationNs: s.endNs - s.startNs });
+                byService.set(s.serviceId, ops);
+              }
+              for (const [serviceId, ops] of byService) {
+                search.run(serviceId, first.startNs, chunkId, traceId, 0, 0, packOperations(ops, ops.length));
               }
             }
-            const first = (group[0] as { span: { traceId: Uint8Array; startNs: bigint } }).span;
-            if (level !== 'spans') chunk.run(first.traceId, lo, hi, first.startNs, first.startNs, group.length, 0, 1, 1, 1);
           }
         }
       })();
@@ -185,9 +199,9 @@ function hdrStage(): Record<string, number> {
 
 const writer = writerStage();
 const sql = {
-  spansUsPerSpan: sqlStage('spans'),
-  plusChunksUsPerSpan: sqlStage('spans+chunks'),
-  plusSearchUsPerSpan: sqlStage('spans+chunks+search'),
+  rowPerSpanUsPerSpan: sqlStage('row-per-span'),
+  packedUsPerSpan: sqlStage('packed'),
+  packedPlusSearchUsPerSpan: sqlStage('packed+search'),
 };
 const hdr = hdrStage();
 process.stdout.write(JSON.stringify({ node: process.version, spansPerRequest: shape.spansPerRequest, batchRequests, writer, sql, hdr }) + '\n');

@@ -4,6 +4,7 @@
  * snapshot without disturbing it, and the restarted writer has already recovered the WAL.
  */
 import Database from 'better-sqlite3';
+import { PackedSpans } from '../../src/store/sqlite/span-pack.js';
 import path from 'node:path';
 import type { Lane } from './request-template.js';
 
@@ -59,11 +60,14 @@ export class CrashVerifier {
       const seen = new Set<string>();
       let newRows = 0;
       let maxRowid = this.lastRowid;
-      const rows = db.prepare('SELECT rowid, trace_id, span_id FROM spans WHERE rowid > ? ORDER BY rowid').raw(true);
+      const rows = db.prepare('SELECT id, trace_id, spans FROM trace_chunks WHERE id > ? ORDER BY id').raw(true);
       for (const row of rows.iterate(this.lastRowid) as Iterable<[number, Buffer, Buffer]>) {
-        newRows++;
         maxRowid = row[0];
-        seen.add(row[1].toString('latin1') + row[2].toString('latin1'));
+        const traceKey = row[1].toString('latin1');
+        for (const span = new PackedSpans(row[2]); span.next(); ) {
+          newRows++;
+          seen.add(traceKey + span.spanId.toString('latin1'));
+        }
       }
       const sentKeys = new Set<string>();
       keysOf(sent, sentKeys);
@@ -75,12 +79,14 @@ export class CrashVerifier {
       for (const k of ackedKeys) if (!seen.has(k)) missing++;
       const spansByService: Record<string, number> = {};
       let totalRows = 0;
-      const byService = db.prepare(
-        'SELECT sv.name AS name, count(*) AS n FROM spans s JOIN services sv ON sv.id = s.service_id GROUP BY sv.name',
-      );
-      for (const r of byService.all() as { name: string; n: number }[]) {
-        spansByService[r.name] = r.n;
-        totalRows += r.n;
+      const serviceNames = new Map<number, string>();
+      for (const r of db.prepare('SELECT id, name FROM services').all() as { id: number; name: string }[]) serviceNames.set(r.id, r.name);
+      for (const r of db.prepare('SELECT spans FROM trace_chunks').raw(true).iterate() as Iterable<[Buffer]>) {
+        for (const span = new PackedSpans(r[0]); span.next(); ) {
+          const name = serviceNames.get(span.serviceId) ?? String(span.serviceId);
+          spansByService[name] = (spansByService[name] ?? 0) + 1;
+          totalRows++;
+        }
       }
       this.lastRowid = maxRowid;
       return { newRows, ackedSpans, missing, duplicates: newRows - seen.size, unexpected, integrity, totalRows, spansByService };

@@ -1,13 +1,10 @@
 import type Database from 'better-sqlite3';
 import { WRITER_SQL } from './sql.js';
-import {
-  decodeHistogram,
-  durationNsToUs,
-  encodeHistogram,
-  newLatencyHistogram,
-  type LatencyHistogram,
-} from '../histograms/latency-hdr.js';
+import { durationNsToUs } from '../histograms/latency-hdr.js';
+import { bucketIndex, decodeSparse, encodeSparse, SparseCounts } from '../histograms/sparse-hdr.js';
 import type { NameDictionary } from './dictionaries.js';
+import { PackedSpans } from './span-pack.js';
+import { StatusCode } from '../../model/span.js';
 
 export interface LatencySettings {
   /** Series (service, span name, kind, error) active at once; new ones beyond go to one overflow series. */
@@ -18,6 +15,13 @@ export interface LatencySettings {
 
 export const OVERFLOW_NAME = '__overflow__';
 const MINUTE_NS = 60_000_000_000;
+/** Stored minute/hour histograms stay decoded in memory this many flushes after their last change. */
+const CACHE_FLUSHES = 30;
+
+interface CachedCounts {
+  counts: SparseCounts;
+  lastFlush: number;
+}
 
 interface ActiveSeries {
   id: number;
@@ -25,15 +29,21 @@ interface ActiveSeries {
 }
 
 /**
- * Per-minute and per-hour HDR latency histograms. Recording happens after a span batch commits, into
- * in-memory deltas; `flush` merges the deltas into the stored histograms and advances a watermark (the
- * last span rowid included) in the same transaction, so after a crash `recover` replays exactly the spans
+ * Per-minute and per-hour HDR latency histograms. Recording happens after a span batch commits: it only
+ * appends (series, minute, bucket) to a typed array, so the hot path allocates nothing; `flush` merges the deltas into the stored histograms and advances a watermark (the
+ * last trace chunk id included) in the same transaction, so after a crash `recover` replays exactly the spans
  * the histograms do not yet hold: each span is counted once, across restarts.
  */
 export class LatencyStore {
-  private readonly active = new Map<string, ActiveSeries>();
-  private readonly known = new Map<string, number>();
-  private minuteDeltas = new Map<number, Map<number, LatencyHistogram>>();
+  private readonly active = new Map<number, ActiveSeries>();
+  private readonly known = new Map<number, number>();
+  /** (series id, minute, bucket index) per recorded span since the last flush. */
+  private pending = new Float64Array(3 * 65_536);
+  private pendingLength = 0;
+  /** Stored histograms recently written, keyed by bucketKey(series, minute or hour). */
+  private readonly minuteCache = new Map<number, CachedCounts>();
+  private readonly hourCache = new Map<number, CachedCounts>();
+  private flushes = 0;
   private watermark: number;
   private pendingWatermark: number;
   private held = false;
@@ -41,6 +51,7 @@ export class LatencyStore {
     'insertSeries' | 'selectMinute' | 'upsertMinute' | 'selectHour' | 'upsertHour' | 'setMeta' | 'getMeta',
     Database.Statement
   >;
+  private readonly stored: Record<'minute' | 'hour', { cache: Map<number, CachedCounts>; select: Database.Statement; upsert: Database.Statement }>;
 
   constructor(
     private readonly db: Database.Database,
@@ -56,6 +67,10 @@ export class LatencyStore {
       upsertHour: db.prepare(WRITER_SQL.upsertLatencyHour),
       setMeta: db.prepare(WRITER_SQL.setMeta),
       getMeta: db.prepare(WRITER_SQL.getMeta),
+    };
+    this.stored = {
+      minute: { cache: this.minuteCache, select: this.stmt.selectMinute, upsert: this.stmt.upsertMinute },
+      hour: { cache: this.hourCache, select: this.stmt.selectHour, upsert: this.stmt.upsertHour },
     };
     for (const row of db.prepare(WRITER_SQL.selectLatencySeries).all() as {
       id: number;
@@ -79,7 +94,7 @@ export class LatencyStore {
     return this.watermark;
   }
 
-  /** Records one committed span. `rowid` must increase across calls. */
+  /** Records one committed span of trace chunk `rowid`; chunk ids must not decrease across calls. */
   record(
     rowid: number,
     serviceId: number,
@@ -91,12 +106,16 @@ export class LatencyStore {
     nowMs: number,
   ): void {
     const seriesId = this.seriesFor(serviceId, nameId, kind, isError ? 1 : 0, nowMs);
-    const minute = Math.floor(startNs / MINUTE_NS);
-    let byMinute = this.minuteDeltas.get(seriesId);
-    if (!byMinute) this.minuteDeltas.set(seriesId, (byMinute = new Map()));
-    let histogram = byMinute.get(minute);
-    if (!histogram) byMinute.set(minute, (histogram = newLatencyHistogram()));
-    histogram.recordValue(durationNsToUs(durationNs));
+    if (this.pendingLength + 3 > this.pending.length) {
+      const grown = new Float64Array(this.pending.length * 2);
+      grown.set(this.pending);
+      this.pending = grown;
+    }
+    const at = this.pendingLength;
+    this.pending[at] = seriesId;
+    this.pending[at + 1] = Math.floor(startNs / MINUTE_NS);
+    this.pending[at + 2] = bucketIndex(durationNsToUs(durationNs));
+    this.pendingLength = at + 3;
     if (rowid > this.pendingWatermark) this.pendingWatermark = rowid;
   }
 
@@ -106,62 +125,69 @@ export class LatencyStore {
   }
 
   get dirty(): boolean {
-    return this.minuteDeltas.size > 0 || this.pendingWatermark !== this.watermark;
+    return this.pendingLength > 0 || this.pendingWatermark !== this.watermark;
   }
 
   /** Merges the deltas into the stored minute and hour histograms in one transaction. */
   flush(): void {
     // Held: stored histograms stay exactly at the watermark, so the replay at the next start is exact.
     if (!this.dirty || this.held) return;
-    const deltas = this.minuteDeltas;
+    const minuteDeltas = new Map<number, SparseCounts>();
+    const hourDeltas = new Map<number, SparseCounts>();
+    const pending = this.pending;
+    for (let at = 0; at < this.pendingLength; at += 3) {
+      const seriesId = pending[at] as number;
+      const minute = pending[at + 1] as number;
+      const bucket = pending[at + 2] as number;
+      deltaFor(minuteDeltas, bucketKey(seriesId, minute)).add(bucket, 1);
+      deltaFor(hourDeltas, bucketKey(seriesId, Math.floor(minute / 60))).add(bucket, 1);
+    }
     const watermark = this.pendingWatermark;
-    this.db.transaction(() => {
-      for (const [seriesId, byMinute] of deltas) {
-        const byHour = new Map<number, LatencyHistogram>();
-        for (const [minute, delta] of byMinute) {
-          this.mergeInto(this.stmt.selectMinute, this.stmt.upsertMinute, seriesId, minute, delta);
-          const hour = Math.floor(minute / 60);
-          const hourDelta = byHour.get(hour);
-          if (hourDelta) hourDelta.add(delta);
-          else byHour.set(hour, delta);
-        }
-        for (const [hour, delta] of byHour) this.mergeInto(this.stmt.selectHour, this.stmt.upsertHour, seriesId, hour, delta);
-      }
-      this.stmt.setMeta.run('latency_watermark', watermark);
-    })();
-    this.minuteDeltas = new Map();
+    const flush = ++this.flushes;
+    try {
+      this.db.transaction(() => {
+        for (const [key, delta] of minuteDeltas) this.mergeInto('minute', key, delta, flush);
+        for (const [key, delta] of hourDeltas) this.mergeInto('hour', key, delta, flush);
+        this.stmt.setMeta.run('latency_watermark', watermark);
+      })();
+    } catch (err) {
+      // Rolled back: the caches already hold some of these deltas. Forget them; the next flush
+      // re-reads the stored rows and applies the still-pending spans once.
+      this.minuteCache.clear();
+      this.hourCache.clear();
+      throw err;
+    }
+    this.pendingLength = 0;
     this.watermark = watermark;
+    for (const cache of [this.minuteCache, this.hourCache]) {
+      for (const [key, cached] of cache) if (flush - cached.lastFlush > CACHE_FLUSHES) cache.delete(key);
+    }
   }
 
   /** Re-records spans committed after the last flush (the process died before flushing them). */
   recover(nowMs: number): number {
-    const select = this.db.prepare(WRITER_SQL.spansAfterRowid).safeIntegers(true);
+    const select = this.db.prepare(WRITER_SQL.chunksAfter);
     let replayed = 0;
     for (;;) {
-      const rows = select.all(this.watermark, 20_000) as {
-        id: bigint;
-        service_id: bigint;
-        name_id: bigint;
-        kind: bigint;
-        start_ns: bigint;
-        end_ns: bigint;
-        status_code: bigint;
-      }[];
+      const rows = select.all(this.watermark, 2_000) as { id: number; spans: Buffer }[];
       if (rows.length === 0) return replayed;
       for (const row of rows) {
-        const duration = row.end_ns > row.start_ns ? Number(row.end_ns - row.start_ns) : 0;
-        this.record(
-          Number(row.id),
-          Number(row.service_id),
-          Number(row.name_id),
-          Number(row.kind),
-          row.status_code === 2n,
-          Number(row.start_ns),
-          duration,
-          nowMs,
-        );
+        for (const span = new PackedSpans(row.spans); span.next(); ) {
+          const start = span.startNs;
+          const end = span.endNs;
+          this.record(
+            row.id,
+            span.serviceId,
+            span.nameId,
+            span.kind,
+            span.statusCode === StatusCode.ERROR,
+            Number(start),
+            end > start ? Number(end - start) : 0,
+            nowMs,
+          );
+          replayed++;
+        }
       }
-      replayed += rows.length;
       this.flush();
     }
   }
@@ -199,7 +225,7 @@ export class LatencyStore {
     return this.activate(key, serviceId, nameId, kind, isError, nowMs);
   }
 
-  private activate(key: string, serviceId: number, nameId: number, kind: number, isError: number, nowMs: number): number {
+  private activate(key: number, serviceId: number, nameId: number, kind: number, isError: number, nowMs: number): number {
     let id = this.known.get(key);
     if (id === undefined) {
       id = Number(this.stmt.insertSeries.run(serviceId, nameId, kind, isError).lastInsertRowid);
@@ -209,23 +235,43 @@ export class LatencyStore {
     return id;
   }
 
-  private mergeInto(
-    select: Database.Statement,
-    upsert: Database.Statement,
-    seriesId: number,
-    bucket: number,
-    delta: LatencyHistogram,
-  ): void {
-    const existing = select.get(seriesId, bucket) as { hist: string } | undefined;
-    let merged = delta;
-    if (existing) {
-      merged = decodeHistogram(existing.hist);
-      merged.add(delta);
+  /**
+   * Adds a delta to a stored histogram. The stored one is decoded once and then kept in memory while it
+   * keeps changing, so a busy series costs one encode per flush, not a decode and an encode.
+   */
+  private mergeInto(granularity: 'minute' | 'hour', key: number, delta: SparseCounts, flush: number): void {
+    const { cache, select, upsert } = this.stored[granularity];
+    let cached = cache.get(key);
+    if (!cached) {
+      const row = select.get(seriesOf(key), bucketOf(key)) as { hist: string } | undefined;
+      cached = { counts: row ? decodeSparse(row.hist) : new SparseCounts(), lastFlush: flush };
+      cache.set(key, cached);
     }
-    upsert.run(seriesId, bucket, merged.totalCount, encodeHistogram(merged));
+    cached.counts.merge(delta);
+    cached.lastFlush = flush;
+    upsert.run(seriesOf(key), bucketOf(key), cached.counts.total, encodeSparse(cached.counts));
   }
 }
 
-function seriesKey(serviceId: number, nameId: number, kind: number, isError: number): string {
-  return `${serviceId}:${nameId}:${kind}:${isError}`;
+/** Series ids stay far below 2^20 and minutes below 2^32, so the pair packs exactly into a double. */
+const BUCKET_SPAN = 2 ** 32;
+function bucketKey(seriesId: number, bucket: number): number {
+  return seriesId * BUCKET_SPAN + bucket;
+}
+function seriesOf(key: number): number {
+  return Math.floor(key / BUCKET_SPAN);
+}
+function bucketOf(key: number): number {
+  return key % BUCKET_SPAN;
+}
+
+function deltaFor(deltas: Map<number, SparseCounts>, key: number): SparseCounts {
+  let delta = deltas.get(key);
+  if (!delta) deltas.set(key, (delta = new SparseCounts()));
+  return delta;
+}
+
+/** Numeric so the per-span lookup builds no string: name ids stay below 2^24, services below 2^20. */
+function seriesKey(serviceId: number, nameId: number, kind: number, isError: number): number {
+  return ((serviceId * 2 ** 24 + nameId) * 8 + kind) * 2 + isError;
 }

@@ -1,11 +1,12 @@
 /**
  * Forward-only schema migrations, applied in order and recorded in `PRAGMA user_version`.
  *
- * Why the span table has no secondary index: on this class of machine a B-tree index on a random key
- * (trace id, duration) costs 4–7× in insert rate and decays as the database grows (see bench/ and
- * README "Performance"). Spans are appended in arrival order; per-trace and per-service lookups go
- * through small side tables that get one row per trace (or per trace × service × operation) per commit,
- * and latency percentiles come from HDR histograms, never from scanning spans.
+ * Why spans have no per-span row or index: on this class of machine a B-tree index on a random key
+ * (trace id, duration) costs 4–7× in insert rate and decays as the database grows, and even unindexed
+ * rows cost SQLite ~6 µs each (see bench/ and README "Performance"). Spans are appended in arrival
+ * order, packed per (trace, commit); per-trace and per-service lookups go through one index entry per
+ * chunk and one search row per (service, chunk), and latency percentiles come from HDR histograms,
+ * never from scanning spans.
  */
 export const MIGRATIONS: readonly string[] = [
   /* 1: initial schema */ `
@@ -21,31 +22,25 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE scopes (
     id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, schema_url TEXT NOT NULL, raw BLOB);
 
-  -- Append-only; rowid order is arrival order. raw = the span's protobuf bytes as received.
-  CREATE TABLE spans (
-    trace_id BLOB NOT NULL, span_id BLOB NOT NULL, parent_span_id BLOB,
-    service_id INTEGER NOT NULL, name_id INTEGER NOT NULL, kind INTEGER NOT NULL,
-    start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, status_code INTEGER NOT NULL,
-    resource_id INTEGER NOT NULL, scope_id INTEGER NOT NULL, raw BLOB NOT NULL);
-
-  -- One row per (trace, commit): the trace's spans of that commit are the contiguous rowids [rowid_lo, rowid_hi].
+  -- Append-only; id order is arrival order. One row per (trace, commit): that trace's spans of the
+  -- commit packed into one BLOB (layout in span-pack.ts), so rows written scale with traces, not spans.
+  -- AUTOINCREMENT: ids are watermarks (latency replay, retention) and must never be reused.
   CREATE TABLE trace_chunks (
-    trace_id BLOB NOT NULL, rowid_lo INTEGER NOT NULL, rowid_hi INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, trace_id BLOB NOT NULL,
     start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, span_count INTEGER NOT NULL,
     error_count INTEGER NOT NULL, has_root INTEGER NOT NULL,
-    root_service_id INTEGER NOT NULL, root_name_id INTEGER NOT NULL);
+    root_service_id INTEGER NOT NULL, root_name_id INTEGER NOT NULL, spans BLOB NOT NULL);
   CREATE INDEX trace_chunks_by_trace ON trace_chunks (trace_id);
 
-  -- Trace search: one row per (trace, service, operation, commit). The key is time-ordered within a
-  -- service, so inserts land on a few hot pages instead of random ones.
+  -- Trace search: one row per (service, chunk) with that service's operations packed in ops
+  -- (span-pack.ts). The key is time-ordered within a service, so inserts land on a few hot pages.
   CREATE TABLE trace_search (
-    service_id INTEGER NOT NULL, start_ns INTEGER NOT NULL, trace_id BLOB NOT NULL, name_id INTEGER NOT NULL,
-    max_duration_ns INTEGER NOT NULL, error_count INTEGER NOT NULL,
-    PRIMARY KEY (service_id, start_ns, trace_id, name_id)) WITHOUT ROWID;
+    service_id INTEGER NOT NULL, start_ns INTEGER NOT NULL, chunk_id INTEGER NOT NULL, trace_id BLOB NOT NULL,
+    max_duration_ns INTEGER NOT NULL, error_count INTEGER NOT NULL, ops BLOB NOT NULL,
+    PRIMARY KEY (service_id, start_ns, chunk_id)) WITHOUT ROWID;
 
-  -- Arrival minute -> first rowids, so that age-based retention deletes by rowid range.
-  CREATE TABLE ingest_minutes (
-    minute INTEGER PRIMARY KEY, first_span_rowid INTEGER NOT NULL, first_chunk_rowid INTEGER NOT NULL);
+  -- Arrival minute -> first chunk id, so that age-based retention deletes by id range.
+  CREATE TABLE ingest_minutes (minute INTEGER PRIMARY KEY, first_chunk_id INTEGER NOT NULL);
 
   -- HDR latency series: (service, span name, kind, error) -> per-minute and per-hour histograms.
   CREATE TABLE latency_series (

@@ -31,15 +31,13 @@ export class Retention {
     const pick = [
       'oldestIngestMinute',
       'firstIngestMinuteAtOrAfter',
-      'deleteSpansBelow',
       'deleteChunksBelow',
       'deleteIngestMinutesBelow',
       'deleteTraceSearchBefore',
       'deleteLatencyMinutesBefore',
       'deleteLatencyHoursBefore',
       'serviceIds',
-      'maxSpanRowid',
-      'maxChunkRowid',
+      'maxChunkId',
     ] as const;
     this.stmt = Object.fromEntries(pick.map((k) => [k, db.prepare(WRITER_SQL[k])])) as typeof this.stmt;
   }
@@ -60,25 +58,26 @@ export class Retention {
       if (oldest) cutoffMinute = Math.max(cutoffMinute, oldest.minute + 1);
     }
     const bound = this.stmt.firstIngestMinuteAtOrAfter.get(cutoffMinute) as
-      | { minute: number; first_span_rowid: number; first_chunk_rowid: number }
+      | { minute: number; first_chunk_id: number }
       | undefined;
-    const spanLimit = bound ? bound.first_span_rowid : (this.stmt.maxSpanRowid.get() as { id: number }).id + 1;
-    const chunkLimit = bound ? bound.first_chunk_rowid : (this.stmt.maxChunkRowid.get() as { id: number }).id + 1;
+    const chunkLimit = bound ? bound.first_chunk_id : (this.stmt.maxChunkId.get() as { id: number }).id + 1;
     const cutoffNs = BigInt(cutoffMinute) * 60_000_000_000n;
     const batch = this.settings.batchRows;
 
     const more = this.db.transaction(() => {
-      const spans = this.stmt.deleteSpansBelow.run(spanLimit, batch).changes;
-      const chunks = this.stmt.deleteChunksBelow.run(chunkLimit, batch).changes;
+      const deleted = this.stmt.deleteChunksBelow.all(chunkLimit, batch) as { span_count: number }[];
+      const chunks = deleted.length;
+      let spans = 0;
+      for (const row of deleted) spans += row.span_count;
       let search = 0;
       for (const { id } of this.stmt.serviceIds.all() as { id: number }[]) {
         search += this.stmt.deleteTraceSearchBefore.run(id, cutoffNs, batch).changes;
       }
       this.deletedSpans += spans;
-      if (spans < batch && chunks < batch) this.stmt.deleteIngestMinutesBelow.run(cutoffMinute);
+      if (chunks < batch) this.stmt.deleteIngestMinutesBelow.run(cutoffMinute);
       this.stmt.deleteLatencyMinutesBefore.run(Math.floor((nowMs - this.settings.latencyMinutesMaxAgeMs) / MINUTE_MS));
       this.stmt.deleteLatencyHoursBefore.run(Math.floor((nowMs - this.settings.latencyHoursMaxAgeMs) / (60 * MINUTE_MS)));
-      return spans === batch || chunks === batch || search >= batch;
+      return chunks === batch || search >= batch;
     })();
     return more || (this.liveBytes() > this.settings.maxBytes && bound !== undefined);
   }

@@ -2,8 +2,9 @@ import type Database from 'better-sqlite3';
 import { READER_SQL, TRACE_BATCH } from './sql.js';
 import { HistogramCache } from './histogram-cache.js';
 import { MergedLatency } from '../histograms/sparse-latency.js';
-import { fullSpans, linkedSpans, timingSpan, type TimingRow } from './trace-spans.js';
-import type { Attributes, TraceSpan } from '../../model/trace.js';
+import { fullSpans, linkedSpans, timingSpan } from './trace-spans.js';
+import { PackedSpans, someOperationMatches } from './span-pack.js';
+import type { TraceSpan } from '../../model/trace.js';
 import type {
   LatencyQuery,
   LatencyReader,
@@ -22,18 +23,10 @@ import type {
 } from '../ports.js';
 import type { LatencyDistribution } from '../../analysis/latency.js';
 
-/** READER_SQL.spansTimingByRowRange in raw mode. */
-type TimingArray = [Buffer, Buffer, Buffer | null, bigint, bigint, bigint, bigint, bigint, bigint];
-const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
-
-/** Chunks whose rowid ranges are at most this far apart are read in one scan. */
-const RANGE_GAP = 512n;
-
 type Statements = { [K in keyof typeof READER_SQL]: Database.Statement };
 
 interface ChunkRow {
-  rowid_lo: bigint;
-  rowid_hi: bigint;
+  id: bigint;
   start_ns: bigint;
   end_ns: bigint;
   span_count: bigint;
@@ -57,8 +50,6 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       Object.entries(READER_SQL).map(([key, sql]) => [key, db.prepare(sql).safeIntegers(true)]),
     ) as Statements;
     this.histograms = new HistogramCache(this.stmt);
-    // Bulk reads: arrays instead of objects per row (measurably cheaper for 100k-row scans).
-    this.stmt.spansTimingByRowRange.raw(true);
   }
 
   async listServices(): Promise<ServiceSummary[]> {
@@ -122,42 +113,29 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
 
   async getTrace(traceId: string): Promise<StoredTrace | null> {
     const id = Buffer.from(traceId, 'hex');
-    const chunks = this.stmt.traceChunks.all(id) as ChunkRow[];
+    const chunks = this.stmt.traceChunkSpans.all(id) as { id: bigint; spans: Buffer }[];
     if (chunks.length === 0) return null;
-    chunks.sort((a, b) => (a.rowid_lo < b.rowid_lo ? -1 : 1));
     const spans: StoredSpan[] = [];
     const resources = new Map<number, StoredBlob>();
     const scopes = new Map<number, StoredBlob>();
     for (const chunk of chunks) {
-      for (const row of this.stmt.spansInRange.all(chunk.rowid_lo, chunk.rowid_hi, id) as {
-        span_id: Buffer;
-        parent_span_id: Buffer | null;
-        service_id: bigint;
-        name_id: bigint;
-        kind: bigint;
-        start_ns: bigint;
-        end_ns: bigint;
-        status_code: bigint;
-        resource_id: bigint;
-        scope_id: bigint;
-        raw: Buffer;
-      }[]) {
-        const resourceId = Number(row.resource_id);
-        const scopeId = Number(row.scope_id);
+      for (const span = new PackedSpans(chunk.spans); span.next(); ) {
+        const resourceId = span.resourceId;
+        const scopeId = span.scopeId;
         if (!resources.has(resourceId)) resources.set(resourceId, this.blob(this.stmt.resourceById, resourceId));
         if (!scopes.has(scopeId)) scopes.set(scopeId, this.blob(this.stmt.scopeById, scopeId));
         spans.push({
-          spanId: row.span_id.toString('hex'),
-          parentSpanId: row.parent_span_id ? row.parent_span_id.toString('hex') : '',
-          service: this.serviceName(row.service_id),
-          name: this.spanName(row.name_id),
-          kind: Number(row.kind),
-          startNs: row.start_ns,
-          endNs: row.end_ns,
-          statusCode: Number(row.status_code),
+          spanId: span.spanId.toString('hex'),
+          parentSpanId: span.parentSpanId.toString('hex'),
+          service: this.serviceName(BigInt(span.serviceId)),
+          name: this.spanName(BigInt(span.nameId)),
+          kind: span.kind,
+          startNs: span.startNs,
+          endNs: span.endNs,
+          statusCode: span.statusCode,
           resourceId,
           scopeId,
-          raw: row.raw,
+          raw: span.raw,
         });
       }
     }
@@ -226,23 +204,16 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       const trace = await this.getTrace(traceId);
       return trace ? (options.detail === 'full' ? fullSpans(trace) : linkedSpans(trace)) : null;
     }
-    const id = Buffer.from(traceId, 'hex');
-    const chunks = this.stmt.traceChunks.all(id) as ChunkRow[];
+    const chunks = this.stmt.traceChunkSpans.all(Buffer.from(traceId, 'hex')) as { id: bigint; spans: Buffer }[];
     if (chunks.length === 0) return null;
-    chunks.sort((a, b) => (a.rowid_lo < b.rowid_lo ? -1 : 1));
     const spans: TraceSpan[] = [];
-    for (const chunk of chunks) {
-      for (const row of this.stmt.spansTimingInRange.all(chunk.rowid_lo, chunk.rowid_hi, id) as TimingRow[]) {
-        spans.push(timingSpan(traceId, row, this.serviceName(row.service_id), this.spanName(row.name_id)));
-      }
-    }
+    for (const chunk of chunks) this.pushTimingSpans(traceId, chunk.spans, spans);
     return spans;
   }
 
   /**
-   * Many traces at once. `timing` reads the chunks of 256 traces per statement, then scans the covering
-   * rowid ranges in order (ranges closer than RANGE_GAP rows are merged), so 10k traces cost a few dozen
-   * statements instead of 20k; rows of traces not asked for are skipped.
+   * Many traces at once. `timing` reads the chunks (packed spans included) of 256 traces per statement,
+   * so 10k traces cost 40 statements and no per-span rows.
    */
   async getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>> {
     const out = new Map<string, TraceSpan[]>();
@@ -253,35 +224,28 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       }
       return out;
     }
-    const ranges: [bigint, bigint][] = [];
+    const chunks: { traceId: string; id: bigint; spans: Buffer }[] = [];
     for (let i = 0; i < traceIds.length; i += TRACE_BATCH) {
       const ids = traceIds.slice(i, i + TRACE_BATCH).map((id) => Buffer.from(id, 'hex'));
       const params = Array.from({ length: TRACE_BATCH }, (_, k) => ids[k] ?? ids[0]);
-      for (const row of this.stmt.chunksForTraces.all(...params) as { trace_id: Buffer; rowid_lo: bigint; rowid_hi: bigint }[]) {
-        ranges.push([row.rowid_lo, row.rowid_hi]);
-        if (!out.has(row.trace_id.toString('hex'))) out.set(row.trace_id.toString('hex'), []);
+      for (const row of this.stmt.chunksForTraces.all(...params) as { trace_id: Buffer; id: bigint; spans: Buffer }[]) {
+        chunks.push({ traceId: row.trace_id.toString('hex'), id: row.id, spans: row.spans });
       }
     }
-    ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const merged: [bigint, bigint][] = [];
-    for (const r of ranges) {
-      const last = merged[merged.length - 1];
-      if (last && r[0] <= last[1] + RANGE_GAP) last[1] = r[1] > last[1] ? r[1] : last[1];
-      else merged.push([r[0], r[1]]);
-    }
-    for (const [lo, hi] of merged) {
-      for (const r of this.stmt.spansTimingByRowRange.iterate(lo, hi) as IterableIterator<TimingArray>) {
-        const traceId = r[0].toString('hex');
-        const spans = out.get(traceId);
-        if (!spans) continue;
-        spans.push({
-          traceId, spanId: r[1].toString('hex'), parentSpanId: r[2] ? r[2].toString('hex') : '',
-          service: this.serviceName(r[3]), name: this.spanName(r[4]), kind: Number(r[5]), startNs: r[6], endNs: r[7], statusCode: Number(r[8]),
-          statusMessage: '', attributes: NO_ATTRIBUTES, resource: NO_ATTRIBUTES, events: [], links: [],
-        });
-      }
+    // Arrival order within a trace, as getTrace returns it.
+    chunks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const chunk of chunks) {
+      let spans = out.get(chunk.traceId);
+      if (!spans) out.set(chunk.traceId, (spans = []));
+      this.pushTimingSpans(chunk.traceId, chunk.spans, spans);
     }
     return out;
+  }
+
+  private pushTimingSpans(traceId: string, packed: Buffer, into: TraceSpan[]): void {
+    for (const span = new PackedSpans(packed); span.next(); ) {
+      into.push(timingSpan(traceId, span, this.serviceName(BigInt(span.serviceId)), this.spanName(BigInt(span.nameId))));
+    }
   }
 
   close(): void {
@@ -289,30 +253,34 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   }
 
   private searchService(service: bigint, nameId: bigint | null, query: TraceSearchQuery): { traceId: Buffer; startNs: bigint }[] {
-    // A trace has one row per (service, operation, commit): fetch more rows than traces wanted, and
-    // widen until enough distinct traces are found or the service has no more rows.
-    let fetch = query.limit * 4;
-    for (;;) {
-      const rows = this.stmt.searchByService.all({
-        service,
-        name: nameId,
-        start: query.startNs,
-        end: query.endNs,
-        minDuration: query.minDurationNs ?? 0n,
-        maxDuration: query.maxDurationNs ?? null,
-        minErrors: query.errorsOnly ? 1 : 0,
-        limit: fetch,
-      }) as { trace_id: Buffer; start_ns: bigint }[];
-      const distinct = new Set(rows.map((r) => r.trace_id.toString('hex'))).size;
-      if (rows.length < fetch || distinct >= query.limit || fetch >= 100_000) {
-        return rows.map((r) => ({ traceId: r.trace_id, startNs: r.start_ns }));
-      }
-      fetch *= 4;
+    // One row per (service, chunk), newest first: stop once `limit` distinct traces matched.
+    const found: { traceId: Buffer; startNs: bigint }[] = [];
+    const distinct = new Set<string>();
+    const minDuration = query.minDurationNs ?? 0n;
+    const rows = this.stmt.searchByService.iterate({
+      service,
+      start: query.startNs,
+      end: query.endNs,
+      minDuration,
+      minErrors: query.errorsOnly ? 1 : 0,
+    }) as IterableIterator<{ trace_id: Buffer; start_ns: bigint; ops: Buffer }>;
+    for (const row of rows) {
+      const matches = someOperationMatches(row.ops, {
+        nameId: nameId === null ? null : Number(nameId),
+        minDurationNs: minDuration,
+        maxDurationNs: query.maxDurationNs ?? null,
+        errorsOnly: query.errorsOnly ?? false,
+      });
+      if (!matches) continue;
+      found.push({ traceId: row.trace_id, startNs: row.start_ns });
+      distinct.add(row.trace_id.toString('latin1'));
+      if (distinct.size >= query.limit) break;
     }
+    return found;
   }
 
   private summarize(traceId: Buffer): TraceSummary | null {
-    const chunks = this.stmt.traceChunks.all(traceId) as ChunkRow[];
+    const chunks = this.stmt.traceChunkSummaries.all(traceId) as ChunkRow[];
     if (chunks.length === 0) return null;
     let start = chunks[0]!.start_ns;
     let end = chunks[0]!.end_ns;

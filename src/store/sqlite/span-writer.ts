@@ -3,6 +3,7 @@ import { WRITER_SQL } from './sql.js';
 import { BlobDictionary, NameDictionary } from './dictionaries.js';
 import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
+import { PackedSpans, packOperations, packSpans, type OperationStats, type SpanToPack } from './span-pack.js';
 import type { DecodedSpan, DecodedTraces } from '../../model/decoded.js';
 import { StatusCode } from '../../model/span.js';
 
@@ -12,12 +13,8 @@ export interface SpanWriterSettings {
   dedupWindowSpans: number;
 }
 
-interface PendingSpan {
+interface PendingSpan extends SpanToPack {
   span: DecodedSpan;
-  serviceId: number;
-  nameId: number;
-  resourceId: number;
-  scopeId: number;
 }
 
 interface CommittedSpan {
@@ -39,8 +36,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /**
  * The only code that writes spans. `writeBatch` stores several decoded export requests in ONE
  * synchronous transaction (group commit): when it returns, every span it counted is durable, and only
- * then may the exports be acknowledged. Spans are written grouped by trace so that a trace's spans of a
- * commit are contiguous rowids, indexed by one trace_chunks row instead of one index entry per span.
+ * then may the exports be acknowledged. A trace's spans of a commit are packed into one trace_chunks row
+ * (span-pack.ts), indexed by one entry instead of one per span.
  */
 export class SqliteSpanWriter {
   private readonly services: NameDictionary;
@@ -49,7 +46,7 @@ export class SqliteSpanWriter {
   private readonly scopes: BlobDictionary;
   private readonly dedup: DedupWindow;
   readonly latency: LatencyStore;
-  private readonly stmt: Record<'span' | 'chunk' | 'search' | 'ingestMinute' | 'maxSpan' | 'maxChunk', Database.Statement>;
+  private readonly stmt: Record<'chunk' | 'search' | 'ingestMinute' | 'maxChunk', Database.Statement>;
   private currentIngestMinute = -1;
 
   constructor(
@@ -63,19 +60,19 @@ export class SqliteSpanWriter {
     this.dedup = new DedupWindow(settings.dedupWindowSpans);
     // Clients re-send exports whose acknowledgement was lost, typically across a restart: remember
     // the newest stored spans (a rowid-ordered read, no index needed) as if they had just arrived.
-    const newest = db.prepare(WRITER_SQL.newestSpanIds).all(settings.dedupWindowSpans) as { trace_id: Buffer; span_id: Buffer }[];
-    for (let i = newest.length - 1; i >= 0; i--) {
-      const row = newest[i] as { trace_id: Buffer; span_id: Buffer };
-      this.dedup.seen(row.trace_id.toString('latin1') + row.span_id.toString('latin1'));
+    const newest: string[] = [];
+    for (const row of db.prepare(WRITER_SQL.newestChunks).iterate() as IterableIterator<{ trace_id: Buffer; spans: Buffer }>) {
+      const traceKey = row.trace_id.toString('latin1');
+      for (const span = new PackedSpans(row.spans); span.next(); ) newest.push(traceKey + span.spanId.toString('latin1'));
+      if (newest.length >= settings.dedupWindowSpans) break;
     }
+    for (let i = newest.length - 1; i >= 0; i--) this.dedup.seen(newest[i] as string);
     this.latency = new LatencyStore(db, settings.latency, this.services, this.names);
     this.stmt = {
-      span: db.prepare(WRITER_SQL.insertSpan),
       chunk: db.prepare(WRITER_SQL.insertTraceChunk),
       search: db.prepare(WRITER_SQL.insertTraceSearch),
       ingestMinute: db.prepare(WRITER_SQL.insertIngestMinute),
-      maxSpan: db.prepare(WRITER_SQL.maxSpanRowid),
-      maxChunk: db.prepare(WRITER_SQL.maxChunkRowid),
+      maxChunk: db.prepare(WRITER_SQL.maxChunkId),
     };
   }
 
@@ -134,7 +131,20 @@ export class SqliteSpanWriter {
             const spanKey = traceKey + asBuffer(span.spanId).toString('latin1');
             if (this.dedup.seen(spanKey)) continue;
             newKeys.push(spanKey);
-            const pending: PendingSpan = { span, serviceId, nameId: this.names.idFor(span.name), resourceId, scopeId };
+            const pending: PendingSpan = {
+              span,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId,
+              kind: span.kind,
+              statusCode: span.statusCode,
+              serviceId,
+              nameId: this.names.idFor(span.name),
+              resourceId,
+              scopeId,
+              startNs: span.startNs,
+              endNs: span.endNs,
+              raw: span.raw,
+            };
             const group = byTrace.get(traceKey);
             if (group) group.push(pending);
             else byTrace.set(traceKey, [pending]);
@@ -151,85 +161,70 @@ export class SqliteSpanWriter {
   private noteIngestMinute(nowMs: number): void {
     const minute = Math.floor(nowMs / MINUTE_MS);
     if (minute === this.currentIngestMinute) return;
-    const firstSpan = Number((this.stmt.maxSpan.get() as { id: number }).id) + 1;
     const firstChunk = Number((this.stmt.maxChunk.get() as { id: number }).id) + 1;
-    this.stmt.ingestMinute.run(minute, firstSpan, firstChunk);
+    this.stmt.ingestMinute.run(minute, firstChunk);
     this.currentIngestMinute = minute;
   }
 
   private insertTrace(group: PendingSpan[], committed: CommittedSpan[]): void {
     const traceId = asBuffer((group[0] as PendingSpan).span.traceId);
-    let rowidLo = 0;
-    let rowidHi = 0;
     let start = 0n;
     let end = 0n;
     let errors = 0;
     let root: PendingSpan | undefined;
     let earliest: PendingSpan | undefined;
-    const search = new Map<string, { serviceId: number; nameId: number; start: bigint; maxDuration: bigint; errors: number }>();
+    // service id -> name id -> that operation's stats within this chunk
+    const search = new Map<number, { start: bigint; maxDuration: bigint; errors: number; ops: Map<number, OperationStats> }>();
     for (const p of group) {
-      const s = p.span;
-      const isError = s.statusCode === StatusCode.ERROR;
-      const rowid = Number(
-        this.stmt.span.run(
-          traceId,
-          asBuffer(s.spanId),
-          s.parentSpanId.length === 0 ? null : asBuffer(s.parentSpanId),
-          p.serviceId,
-          p.nameId,
-          s.kind,
-          s.startNs,
-          s.endNs,
-          s.statusCode,
-          p.resourceId,
-          p.scopeId,
-          asBuffer(s.raw),
-        ).lastInsertRowid,
-      );
-      if (rowidLo === 0) rowidLo = rowid;
-      rowidHi = rowid;
-      const duration = s.endNs > s.startNs ? s.endNs - s.startNs : 0n;
-      if (earliest === undefined || s.startNs < start) {
-        start = s.startNs;
+      const isError = p.statusCode === StatusCode.ERROR;
+      const duration = p.endNs > p.startNs ? p.endNs - p.startNs : 0n;
+      if (earliest === undefined || p.startNs < start) {
+        start = p.startNs;
         earliest = p;
       }
-      if (s.endNs > end) end = s.endNs;
+      if (p.endNs > end) end = p.endNs;
       if (isError) errors++;
-      if (root === undefined && s.parentSpanId.length === 0) root = p;
-      const searchKey = `${p.serviceId}:${p.nameId}`;
-      const row = search.get(searchKey);
-      if (row) {
-        if (s.startNs < row.start) row.start = s.startNs;
-        if (duration > row.maxDuration) row.maxDuration = duration;
-        if (isError) row.errors++;
+      if (root === undefined && p.parentSpanId.length === 0) root = p;
+      let service = search.get(p.serviceId);
+      if (!service) search.set(p.serviceId, (service = { start: p.startNs, maxDuration: 0n, errors: 0, ops: new Map() }));
+      if (p.startNs < service.start) service.start = p.startNs;
+      if (duration > service.maxDuration) service.maxDuration = duration;
+      if (isError) service.errors++;
+      const op = service.ops.get(p.nameId);
+      if (op) {
+        if (duration > op.maxDurationNs) op.maxDurationNs = duration;
+        if (isError) op.errors++;
       } else {
-        search.set(searchKey, { serviceId: p.serviceId, nameId: p.nameId, start: s.startNs, maxDuration: duration, errors: isError ? 1 : 0 });
+        service.ops.set(p.nameId, { nameId: p.nameId, errors: isError ? 1 : 0, maxDurationNs: duration });
       }
-      committed.push({
-        rowid,
-        serviceId: p.serviceId,
-        nameId: p.nameId,
-        kind: s.kind,
-        isError,
-        startNs: Number(s.startNs),
-        durationNs: Number(duration),
-      });
     }
     const head = root ?? (earliest as PendingSpan);
-    this.stmt.chunk.run(
-      traceId,
-      rowidLo,
-      rowidHi,
-      start,
-      end < start ? start : end,
-      group.length,
-      errors,
-      root ? 1 : 0,
-      head.serviceId,
-      head.nameId,
+    const chunkId = Number(
+      this.stmt.chunk.run(
+        traceId,
+        start,
+        end < start ? start : end,
+        group.length,
+        errors,
+        root ? 1 : 0,
+        head.serviceId,
+        head.nameId,
+        packSpans(group),
+      ).lastInsertRowid,
     );
-    for (const row of search.values()) {
-      this.stmt.search.run(row.serviceId, row.start, traceId, row.nameId, row.maxDuration, row.errors);
+    for (const [serviceId, row] of search) {
+      this.stmt.search.run(serviceId, row.start, chunkId, traceId, row.maxDuration, row.errors, packOperations(row.ops.values(), row.ops.size));
+    }
+    for (const p of group) {
+      committed.push({
+        rowid: chunkId,
+        serviceId: p.serviceId,
+        nameId: p.nameId,
+        kind: p.kind,
+        isError: p.statusCode === StatusCode.ERROR,
+        startNs: Number(p.startNs),
+        durationNs: p.endNs > p.startNs ? Number(p.endNs - p.startNs) : 0,
+      });
     }
   }
 }

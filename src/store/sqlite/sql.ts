@@ -11,17 +11,13 @@ export const WRITER_SQL = {
   insertResource: 'INSERT INTO resources (digest, service_id, schema_url, raw) VALUES (?, ?, ?, ?)',
   selectScopeByDigest: 'SELECT id FROM scopes WHERE digest = ?',
   insertScope: 'INSERT INTO scopes (digest, schema_url, raw) VALUES (?, ?, ?)',
-  insertSpan: `INSERT INTO spans (trace_id, span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns,
-    status_code, resource_id, scope_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  insertTraceChunk: `INSERT INTO trace_chunks (trace_id, rowid_lo, rowid_hi, start_ns, end_ns, span_count, error_count,
-    has_root, root_service_id, root_name_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  insertTraceSearch: `INSERT OR IGNORE INTO trace_search (service_id, start_ns, trace_id, name_id, max_duration_ns,
-    error_count) VALUES (?, ?, ?, ?, ?, ?)`,
-  insertIngestMinute:
-    'INSERT OR IGNORE INTO ingest_minutes (minute, first_span_rowid, first_chunk_rowid) VALUES (?, ?, ?)',
-  newestSpanIds: 'SELECT trace_id, span_id FROM spans ORDER BY rowid DESC LIMIT ?',
-  maxSpanRowid: 'SELECT coalesce(max(rowid), 0) AS id FROM spans',
-  maxChunkRowid: 'SELECT coalesce(max(rowid), 0) AS id FROM trace_chunks',
+  insertTraceChunk: `INSERT INTO trace_chunks (trace_id, start_ns, end_ns, span_count, error_count,
+    has_root, root_service_id, root_name_id, spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertTraceSearch: `INSERT INTO trace_search (service_id, start_ns, chunk_id, trace_id, max_duration_ns,
+    error_count, ops) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  insertIngestMinute: 'INSERT OR IGNORE INTO ingest_minutes (minute, first_chunk_id) VALUES (?, ?)',
+  newestChunks: 'SELECT trace_id, spans FROM trace_chunks ORDER BY id DESC',
+  maxChunkId: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'trace_chunks'), 0) AS id",
 
   selectLatencySeries: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
   insertLatencySeries: 'INSERT INTO latency_series (service_id, name_id, kind, is_error) VALUES (?, ?, ?, ?)',
@@ -31,8 +27,7 @@ export const WRITER_SQL = {
   selectLatencyHour: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
   upsertLatencyHour: `INSERT INTO latency_hours (series_id, hour, count, hist) VALUES (?, ?, ?, ?)
     ON CONFLICT (series_id, hour) DO UPDATE SET count = excluded.count, hist = excluded.hist`,
-  spansAfterRowid: `SELECT rowid AS id, service_id, name_id, kind, start_ns, end_ns, status_code FROM spans
-    WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+  chunksAfter: 'SELECT id, spans FROM trace_chunks WHERE id > ? ORDER BY id LIMIT ?',
 
   getMeta: 'SELECT value FROM meta WHERE key = ?',
   setMeta: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -40,13 +35,12 @@ export const WRITER_SQL = {
   // Retention: everything below deletes in bounded batches so that exports keep flowing in between.
   oldestIngestMinute: 'SELECT minute FROM ingest_minutes ORDER BY minute LIMIT 1',
   firstIngestMinuteAtOrAfter:
-    'SELECT minute, first_span_rowid, first_chunk_rowid FROM ingest_minutes WHERE minute >= ? ORDER BY minute LIMIT 1',
-  deleteSpansBelow: 'DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE rowid < ? ORDER BY rowid LIMIT ?)',
-  deleteChunksBelow:
-    'DELETE FROM trace_chunks WHERE rowid IN (SELECT rowid FROM trace_chunks WHERE rowid < ? ORDER BY rowid LIMIT ?)',
+    'SELECT minute, first_chunk_id FROM ingest_minutes WHERE minute >= ? ORDER BY minute LIMIT 1',
+  deleteChunksBelow: `DELETE FROM trace_chunks WHERE id IN (SELECT id FROM trace_chunks WHERE id < ? ORDER BY id LIMIT ?)
+    RETURNING span_count`,
   deleteIngestMinutesBelow: 'DELETE FROM ingest_minutes WHERE minute < ?',
-  deleteTraceSearchBefore: `DELETE FROM trace_search WHERE (service_id, start_ns, trace_id, name_id) IN (
-    SELECT service_id, start_ns, trace_id, name_id FROM trace_search WHERE service_id = ? AND start_ns < ? LIMIT ?)`,
+  deleteTraceSearchBefore: `DELETE FROM trace_search WHERE (service_id, start_ns, chunk_id) IN (
+    SELECT service_id, start_ns, chunk_id FROM trace_search WHERE service_id = ? AND start_ns < ? LIMIT ?)`,
   deleteLatencyMinutesBefore: 'DELETE FROM latency_minutes WHERE minute < ?',
   deleteLatencyHoursBefore: 'DELETE FROM latency_hours WHERE hour < ?',
   serviceIds: 'SELECT id FROM services',
@@ -65,16 +59,14 @@ export const READER_SQL = {
     FROM latency_hours lh JOIN latency_series ls ON ls.id = lh.series_id GROUP BY ls.service_id`,
   serviceIdByName: 'SELECT id FROM services WHERE name = ?',
   spanNameIdByName: 'SELECT id FROM span_names WHERE name = ?',
-  searchByService: `SELECT trace_id, start_ns FROM trace_search
+  // Newest first; the caller filters the packed operations and stops once it has enough traces.
+  searchByService: `SELECT trace_id, start_ns, ops FROM trace_search
     WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
-      AND (@name IS NULL OR name_id = @name)
-      AND max_duration_ns >= @minDuration AND (@maxDuration IS NULL OR max_duration_ns <= @maxDuration)
-      AND error_count >= @minErrors
-    ORDER BY start_ns DESC LIMIT @limit`,
-  traceChunks: `SELECT rowid_lo, rowid_hi, start_ns, end_ns, span_count, error_count, has_root, root_service_id,
+      AND max_duration_ns >= @minDuration AND error_count >= @minErrors
+    ORDER BY start_ns DESC`,
+  traceChunkSummaries: `SELECT id, start_ns, end_ns, span_count, error_count, has_root, root_service_id,
     root_name_id FROM trace_chunks WHERE trace_id = ?`,
-  spansInRange: `SELECT span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code,
-    resource_id, scope_id, raw FROM spans WHERE rowid BETWEEN ? AND ? AND trace_id = ? ORDER BY rowid`,
+  traceChunkSpans: 'SELECT id, spans FROM trace_chunks WHERE trace_id = ? ORDER BY id',
   resourceById: 'SELECT schema_url, raw FROM resources WHERE id = ?',
   scopeById: 'SELECT schema_url, raw FROM scopes WHERE id = ?',
   latencySeriesFor: `SELECT id, name_id, kind, is_error FROM latency_series WHERE service_id = ?`,
@@ -85,8 +77,6 @@ export const READER_SQL = {
 
   // MCP read paths: timing-only spans straight from the columns, and histogram buckets listed by
   // (bucket, count) first so that decoded histograms can be reused while their count is unchanged.
-  spansTimingInRange: `SELECT span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code
-    FROM spans WHERE rowid BETWEEN ? AND ? AND trace_id = ? ORDER BY rowid`,
   allLatencySeries: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
   latencyMinuteCounts: `SELECT minute AS bucket, count FROM latency_minutes
     WHERE series_id = ? AND minute >= ? AND minute < ?`,
@@ -96,11 +86,9 @@ export const READER_SQL = {
   allMinuteCounts: 'SELECT series_id, minute AS bucket, count FROM latency_minutes WHERE minute >= ? AND minute < ?',
   allHourCounts: 'SELECT series_id, hour AS bucket, count FROM latency_hours WHERE hour >= ? AND hour < ?',
   latencyHourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
-  // Bulk analysis: the chunks of up to TRACE_BATCH traces in one statement (unused slots repeat an id),
-  // then whole rowid ranges covering many traces' spans (rows of other traces are skipped by the caller).
-  chunksForTraces: `SELECT trace_id, rowid_lo, rowid_hi FROM trace_chunks WHERE trace_id IN (${Array(256).fill('?').join(', ')})`,
-  spansTimingByRowRange: `SELECT trace_id, span_id, parent_span_id, service_id, name_id, kind, start_ns, end_ns, status_code
-    FROM spans WHERE rowid BETWEEN ? AND ? ORDER BY rowid`,
+  // Bulk analysis: the chunks (packed spans included) of up to TRACE_BATCH traces in one statement
+  // (unused slots repeat an id).
+  chunksForTraces: `SELECT trace_id, id, spans FROM trace_chunks WHERE trace_id IN (${Array(256).fill('?').join(', ')})`,
 } as const;
 
 /** The metrics series store (migration 2): writer side, used only by the writer worker. */

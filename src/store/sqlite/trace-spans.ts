@@ -2,33 +2,22 @@ import type { StoredTrace } from '../ports.js';
 import type { TraceSpan } from '../../model/trace.js';
 import { decodeResourceAttributesFast, decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import type { Attributes } from '../../model/trace.js';
-
-/** Row of READER_SQL.spansTimingInRange after name lookup. */
-export interface TimingRow {
-  span_id: Buffer;
-  parent_span_id: Buffer | null;
-  service_id: bigint;
-  name_id: bigint;
-  kind: bigint;
-  start_ns: bigint;
-  end_ns: bigint;
-  status_code: bigint;
-}
+import type { PackedSpans } from './span-pack.js';
 
 const EMPTY: Attributes = Object.freeze({}) as Attributes;
 
-/** A timing-only TraceSpan from the indexed columns (no protobuf decode). */
-export function timingSpan(traceId: string, row: TimingRow, service: string, name: string): TraceSpan {
+/** A timing-only TraceSpan from a packed span's header (no protobuf decode). */
+export function timingSpan(traceId: string, span: PackedSpans, service: string, name: string): TraceSpan {
   return {
     traceId,
-    spanId: row.span_id.toString('hex'),
-    parentSpanId: row.parent_span_id ? row.parent_span_id.toString('hex') : '',
+    spanId: span.spanId.toString('hex'),
+    parentSpanId: span.parentSpanId.toString('hex'),
     service,
     name,
-    kind: Number(row.kind),
-    startNs: row.start_ns,
-    endNs: row.end_ns,
-    statusCode: Number(row.status_code),
+    kind: span.kind,
+    startNs: span.startNs,
+    endNs: span.endNs,
+    statusCode: span.statusCode,
     statusMessage: '',
     attributes: EMPTY,
     resource: EMPTY,

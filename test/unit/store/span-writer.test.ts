@@ -107,7 +107,7 @@ describe('SqliteSpanWriter', () => {
     expect(() => writer.writeBatch([request], T0)).toThrow(/disk full/);
     db.exec('DROP TRIGGER fail');
     expect(writer.writeBatch([request], T0)).toEqual([1]);
-    expect(db.prepare('SELECT count(*) AS n FROM spans').get()).toEqual({ n: 1 });
+    expect(db.prepare('SELECT sum(span_count) AS n FROM trace_chunks').get()).toEqual({ n: 1 });
     expect((await reader(dir).listServices()).map((s) => s.name)).toContain('new-service');
   });
 });
@@ -151,7 +151,7 @@ describe('Retention', () => {
       /* bounded steps until under the limit */
     }
     expect(bySize.liveBytes()).toBeLessThanOrEqual(limit);
-    const remaining = db.prepare('SELECT min(start_ns) AS oldest, count(*) AS n FROM spans').safeIntegers(true).get() as { oldest: bigint; n: bigint };
+    const remaining = db.prepare('SELECT min(start_ns) AS oldest, sum(span_count) AS n FROM trace_chunks').safeIntegers(true).get() as { oldest: bigint; n: bigint };
     expect(remaining.n).toBeGreaterThan(0n);
     expect(remaining.oldest).toBeGreaterThan(BigInt(T0) * 1_000_000n);
   });

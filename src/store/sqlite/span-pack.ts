@@ -1,0 +1,164 @@
+/**
+ * The spans of one trace chunk (a trace's spans within one commit) packed into one BLOB.
+ *
+ * Why not one row per span: SQLite's cost here is per row (statement bind, B-tree append, WAL frame
+ * bookkeeping), not per byte. Packing a trace's spans of a commit into one row cuts the rows written per
+ * span by about the trace's size (10× for 10-span traces) and makes reading a trace one index probe plus
+ * a sequential unpack. Spans are only ever read a trace at a time (or replayed in bulk), so nothing is
+ * lost by not having them as rows.
+ *
+ * Record layout, little-endian, repeated `span_count` times:
+ *   0  span_id        8 bytes
+ *   8  parent_span_id 8 bytes (all zero when flags bit 0 is clear)
+ *  16  flags          u8  (bit 0: has a parent)
+ *  17  kind           u8
+ *  18  status_code    u8
+ *  19  (reserved)     u8
+ *  20  service_id     u32
+ *  24  name_id        u32
+ *  28  resource_id    u32
+ *  32  scope_id       u32
+ *  36  start_ns       u64
+ *  44  end_ns         u64
+ *  52  raw_length     u32
+ *  56  raw            the span's protobuf bytes as received
+ */
+export const PACKED_SPAN_HEADER_BYTES = 56;
+
+export interface SpanToPack {
+  spanId: Uint8Array;
+  parentSpanId: Uint8Array;
+  kind: number;
+  statusCode: number;
+  serviceId: number;
+  nameId: number;
+  resourceId: number;
+  scopeId: number;
+  startNs: bigint;
+  endNs: bigint;
+  raw: Uint8Array;
+}
+
+export function packSpans(spans: readonly SpanToPack[]): Buffer {
+  let size = 0;
+  for (const s of spans) size += PACKED_SPAN_HEADER_BYTES + s.raw.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const s of spans) {
+    out.set(s.spanId, at);
+    if (s.parentSpanId.byteLength === 8) out.set(s.parentSpanId, at + 8);
+    else out.fill(0, at + 8, at + 16);
+    out[at + 16] = s.parentSpanId.byteLength === 8 ? 1 : 0;
+    out[at + 17] = s.kind;
+    out[at + 18] = s.statusCode;
+    out[at + 19] = 0;
+    out.writeUInt32LE(s.serviceId, at + 20);
+    out.writeUInt32LE(s.nameId, at + 24);
+    out.writeUInt32LE(s.resourceId, at + 28);
+    out.writeUInt32LE(s.scopeId, at + 32);
+    out.writeBigUInt64LE(s.startNs, at + 36);
+    out.writeBigUInt64LE(s.endNs, at + 44);
+    out.writeUInt32LE(s.raw.byteLength, at + 52);
+    out.set(s.raw, at + PACKED_SPAN_HEADER_BYTES);
+    at += PACKED_SPAN_HEADER_BYTES + s.raw.byteLength;
+  }
+  return out;
+}
+
+/** A cursor over packed spans: `next()` moves to the following record; fields read the current one. */
+export class PackedSpans {
+  private at = -1;
+  private nextAt = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  next(): boolean {
+    if (this.nextAt >= this.buf.byteLength) return false;
+    this.at = this.nextAt;
+    this.nextAt = this.at + PACKED_SPAN_HEADER_BYTES + this.buf.readUInt32LE(this.at + 52);
+    if (this.nextAt > this.buf.byteLength) throw new Error('packed spans: record overruns the chunk (corrupt row)');
+    return true;
+  }
+
+  get spanId(): Buffer {
+    return this.buf.subarray(this.at, this.at + 8);
+  }
+  /** Empty for a root span. */
+  get parentSpanId(): Buffer {
+    return this.buf[this.at + 16] === 1 ? this.buf.subarray(this.at + 8, this.at + 16) : this.buf.subarray(0, 0);
+  }
+  get kind(): number {
+    return this.buf[this.at + 17] as number;
+  }
+  get statusCode(): number {
+    return this.buf[this.at + 18] as number;
+  }
+  get serviceId(): number {
+    return this.buf.readUInt32LE(this.at + 20);
+  }
+  get nameId(): number {
+    return this.buf.readUInt32LE(this.at + 24);
+  }
+  get resourceId(): number {
+    return this.buf.readUInt32LE(this.at + 28);
+  }
+  get scopeId(): number {
+    return this.buf.readUInt32LE(this.at + 32);
+  }
+  get startNs(): bigint {
+    return this.buf.readBigUInt64LE(this.at + 36);
+  }
+  get endNs(): bigint {
+    return this.buf.readBigUInt64LE(this.at + 44);
+  }
+  get raw(): Buffer {
+    return this.buf.subarray(this.at + PACKED_SPAN_HEADER_BYTES, this.nextAt);
+  }
+}
+
+/**
+ * Per (trace, service, commit) search entry: the operations of that service in the chunk, packed as
+ * repeated (name_id u32, error_count u32, max_duration_ns u64), so one trace_search row serves every
+ * operation of the service instead of one row per operation.
+ */
+export const PACKED_OP_BYTES = 16;
+
+export interface OperationStats {
+  nameId: number;
+  errors: number;
+  maxDurationNs: bigint;
+}
+
+export function packOperations(ops: Iterable<OperationStats>, count: number): Buffer {
+  const out = Buffer.allocUnsafe(count * PACKED_OP_BYTES);
+  let at = 0;
+  for (const op of ops) {
+    out.writeUInt32LE(op.nameId, at);
+    out.writeUInt32LE(op.errors, at + 4);
+    out.writeBigUInt64LE(op.maxDurationNs, at + 8);
+    at += PACKED_OP_BYTES;
+  }
+  return out;
+}
+
+export interface OperationFilter {
+  /** null: any operation. */
+  nameId: number | null;
+  minDurationNs: bigint;
+  /** null: no upper bound. */
+  maxDurationNs: bigint | null;
+  errorsOnly: boolean;
+}
+
+/** True if some operation in `ops` satisfies every predicate of the filter at once. */
+export function someOperationMatches(ops: Buffer, filter: OperationFilter): boolean {
+  for (let at = 0; at + PACKED_OP_BYTES <= ops.byteLength; at += PACKED_OP_BYTES) {
+    if (filter.nameId !== null && ops.readUInt32LE(at) !== filter.nameId) continue;
+    if (filter.errorsOnly && ops.readUInt32LE(at + 4) === 0) continue;
+    const maxDuration = ops.readBigUInt64LE(at + 8);
+    if (maxDuration < filter.minDurationNs) continue;
+    if (filter.maxDurationNs !== null && maxDuration > filter.maxDurationNs) continue;
+    return true;
+  }
+  return false;
+}
