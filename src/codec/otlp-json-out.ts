@@ -13,10 +13,10 @@ import { otlpType, TypeNames } from './protos.js';
  */
 
 type JsonObject = Record<string, unknown>;
-type LongLike = protobuf.Long | number;
+export type LongLike = protobuf.Long | number;
 
 /** The shapes protobufjs decodes into (keepCase: false); unset scalars read as their defaults. */
-interface PbAnyValue {
+export interface PbAnyValue {
   stringValue?: string;
   boolValue?: boolean;
   intValue?: LongLike;
@@ -25,7 +25,7 @@ interface PbAnyValue {
   kvlistValue?: { values?: PbKeyValue[] } | null;
   bytesValue?: Uint8Array;
 }
-interface PbKeyValue {
+export interface PbKeyValue {
   key?: string;
   value?: PbAnyValue | null;
 }

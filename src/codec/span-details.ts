@@ -1,5 +1,5 @@
-import type protobuf from 'protobufjs';
 import { otlpType, TypeNames } from './protos.js';
+import type { LongLike, PbAnyValue, PbKeyValue } from './otlp-json-out.js';
 import type { AttributeValue, Attributes, TraceEvent, TraceLink } from '../model/trace.js';
 
 /**
@@ -11,20 +11,6 @@ import type { AttributeValue, Attributes, TraceEvent, TraceLink } from '../model
  * numbers, larger ones bigint; bytes values become base64 strings; kvlists become arrays of "k=v" strings.
  */
 
-type LongLike = protobuf.Long | number;
-interface PbAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: LongLike;
-  doubleValue?: number;
-  arrayValue?: { values?: PbAnyValue[] } | null;
-  kvlistValue?: { values?: PbKeyValue[] } | null;
-  bytesValue?: Uint8Array;
-}
-interface PbKeyValue {
-  key?: string;
-  value?: PbAnyValue | null;
-}
 interface PbSpan {
   attributes?: PbKeyValue[];
   events?: { timeUnixNano?: LongLike; name?: string; attributes?: PbKeyValue[] }[];
