@@ -57,16 +57,22 @@ export class SqliteSpanWriter {
     this.names = new NameDictionary(db, WRITER_SQL.selectSpanNames, WRITER_SQL.insertSpanName);
     this.resources = new BlobDictionary(db, WRITER_SQL.selectResourceByDigest, db.prepare(WRITER_SQL.insertResource));
     this.scopes = new BlobDictionary(db, WRITER_SQL.selectScopeByDigest, db.prepare(WRITER_SQL.insertScope));
-    this.dedup = new DedupWindow(settings.dedupWindowSpans);
+    // Twice the setting: the window the old two-generation set covered at most.
+    this.dedup = new DedupWindow(2 * settings.dedupWindowSpans);
     // Clients re-send exports whose acknowledgement was lost, typically across a restart: remember
     // the newest stored spans (a rowid-ordered read, no index needed) as if they had just arrived.
-    const newest: string[] = [];
+    const newest: [Buffer, Buffer][] = [];
     for (const row of db.prepare(WRITER_SQL.newestChunks).iterate() as IterableIterator<{ trace_id: Buffer; spans: Buffer }>) {
-      const traceKey = row.trace_id.toString('latin1');
-      for (const span = new PackedSpans(row.spans); span.next(); ) newest.push(traceKey + span.spanId.toString('latin1'));
+      const inChunk: [Buffer, Buffer][] = [];
+      for (const span = new PackedSpans(row.spans); span.next(); ) inChunk.push([row.trace_id, span.spanId]);
+      // Newest chunk first, but a chunk's spans in their stored order: reversed once more below.
+      for (let i = inChunk.length - 1; i >= 0; i--) newest.push(inChunk[i] as [Buffer, Buffer]);
       if (newest.length >= settings.dedupWindowSpans) break;
     }
-    for (let i = newest.length - 1; i >= 0; i--) this.dedup.seen(newest[i] as string);
+    for (let i = newest.length - 1; i >= 0; i--) {
+      const [traceId, spanId] = newest[i] as [Buffer, Buffer];
+      this.dedup.seen(traceId, spanId);
+    }
     this.latency = new LatencyStore(db, settings.latency, this.services, this.names);
     this.stmt = {
       chunk: db.prepare(WRITER_SQL.insertTraceChunk),
@@ -82,13 +88,13 @@ export class SqliteSpanWriter {
    * Throws if the transaction fails; then nothing of the batch is stored.
    */
   writeBatch(requests: readonly DecodedTraces[], nowMs: number): number[] {
-    const newKeys: string[] = [];
+    const newKeys: number[] = [];
     const committed: CommittedSpan[] = [];
     let accepted: number[];
     try {
       accepted = this.db.transaction(() => this.insertAll(requests, nowMs, newKeys, committed))();
     } catch (err) {
-      for (const key of newKeys) this.dedup.forget(key);
+      for (const slot of newKeys) this.dedup.forget(slot);
       this.services.reload();
       this.names.reload();
       this.resources.clear();
@@ -108,7 +114,7 @@ export class SqliteSpanWriter {
     return accepted;
   }
 
-  private insertAll(requests: readonly DecodedTraces[], nowMs: number, newKeys: string[], committed: CommittedSpan[]): number[] {
+  private insertAll(requests: readonly DecodedTraces[], nowMs: number, newKeys: number[], committed: CommittedSpan[]): number[] {
     const accepted: number[] = [];
     const byTrace = new Map<string, PendingSpan[]>();
     for (const request of requests) {
@@ -127,10 +133,9 @@ export class SqliteSpanWriter {
           ]);
           for (const span of scope.spans) {
             count++;
+            if (this.dedup.seen(span.traceId, span.spanId)) continue;
+            newKeys.push(this.dedup.lastSlot);
             const traceKey = asBuffer(span.traceId).toString('latin1');
-            const spanKey = traceKey + asBuffer(span.spanId).toString('latin1');
-            if (this.dedup.seen(spanKey)) continue;
-            newKeys.push(spanKey);
             const pending: PendingSpan = {
               span,
               spanId: span.spanId,
