@@ -57,7 +57,8 @@ export class SqliteSpanWriter {
     this.names = new NameDictionary(db, WRITER_SQL.selectSpanNames, WRITER_SQL.insertSpanName);
     this.resources = new BlobDictionary(db, WRITER_SQL.selectResourceByDigest, db.prepare(WRITER_SQL.insertResource));
     this.scopes = new BlobDictionary(db, WRITER_SQL.selectScopeByDigest, db.prepare(WRITER_SQL.insertScope));
-    // Twice the setting: the window the old two-generation set covered at most.
+    // Twice the configured count: right after a restart the window is seeded with the configured count
+    // of stored spans and still has that much room for new ones before it forgets any of them.
     this.dedup = new DedupWindow(2 * settings.dedupWindowSpans);
     // Clients re-send exports whose acknowledgement was lost, typically across a restart: remember
     // the newest stored spans (a rowid-ordered read, no index needed) as if they had just arrived.
