@@ -34,3 +34,20 @@ export function encodeHistogram(histogram: LatencyHistogram): string {
 export function decodeHistogram(encoded: string): LatencyHistogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false);
 }
+
+/** The bucket-layout functions of hdr-histogram-js's JsHistogram (not on its public Histogram type). */
+export interface HdrLayout {
+  countsArrayIndex(value: number): number;
+  valueFromIndex(index: number): number;
+  lowestEquivalentValue(value: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+  countsArrayLength: number;
+}
+
+/**
+ * Every latency histogram shares one bucket layout (a pure function of lowest, highest and digits), so
+ * one instance answers index/value questions for all of them, through the methods the library's own
+ * encoder uses: sparse counts (sparse-hdr.ts, sparse-latency.ts) then always agree with decodeHistogram.
+ */
+export const HDR_LAYOUT = newLatencyHistogram() as unknown as HdrLayout;

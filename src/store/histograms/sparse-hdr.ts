@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, newLatencyHistogram } from './latency-hdr.js';
+import { HDR_HIGHEST_US, HDR_LAYOUT, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS } from './latency-hdr.js';
 
 /**
  * HDR bucket counts kept sparse (bucket index → count) on the write path, encoded straight into
@@ -24,13 +24,10 @@ export class SparseCounts {
   }
 }
 
-// The bucket layout is a pure function of (lowest, highest, digits): ask the library once, through
-// the same method its own encoder uses, so indexes always match what decodeHistogram expects.
-const reference = newLatencyHistogram() as unknown as { countsArrayIndex(value: number): number };
 
 /** The counts-array index of a value in microseconds (already clamped to the trackable range). */
 export function bucketIndex(valueUs: number): number {
-  return reference.countsArrayIndex(valueUs);
+  return HDR_LAYOUT.countsArrayIndex(valueUs);
 }
 
 const V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
@@ -39,7 +36,7 @@ const HEADER_BYTES = 40;
 
 // Scratch dense counts for encoding: scattering into it and walking the used index range is much
 // cheaper than sorting the sparse indexes (a minute of a busy series has a couple of thousand).
-const scratch = new Float64Array(bucketIndex(HDR_HIGHEST_US) + 1);
+const scratch = new Float64Array(HDR_LAYOUT.countsArrayLength);
 
 /** Encodes as HdrHistogram V2 compressed base64 (what `encodeIntoCompressedBase64` produces). */
 export function encodeSparse(sparse: SparseCounts): string {

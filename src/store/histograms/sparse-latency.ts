@@ -1,5 +1,6 @@
 import type { LatencyDistribution } from '../../analysis/latency.js';
-import { HDR_SIGNIFICANT_DIGITS, newLatencyHistogram, type LatencyHistogram } from './latency-hdr.js';
+import { HDR_LAYOUT, HDR_SIGNIFICANT_DIGITS } from './latency-hdr.js';
+import { decodeSparse } from './sparse-hdr.js';
 
 /**
  * A decoded HDR histogram kept as its non-zero buckets only. Every latency histogram shares one bucket
@@ -13,39 +14,22 @@ export interface SparseHistogram {
   total: number;
 }
 
-/** The bucket-layout functions of hdr-histogram-js's JsHistogram (not on its public Histogram type). */
-interface Layout {
-  countsArrayIndex(value: number): number;
-  valueFromIndex(index: number): number;
-  lowestEquivalentValue(value: number): number;
-  highestEquivalentValue(value: number): number;
-  medianEquivalentValue(value: number): number;
-  getCountAtIndex(index: number): number;
-  countsArrayLength: number;
-}
+const layout = HDR_LAYOUT;
 
-/** One histogram for the bucket layout's value functions (every latency histogram shares it). */
-const layout = newLatencyHistogram() as unknown as Layout;
-
-export function toSparse(histogram: LatencyHistogram): SparseHistogram {
-  const indexes: number[] = [];
-  const counts: number[] = [];
-  let total = 0;
-  // Recorded values lie between min and max: scan only that index range.
-  if (histogram.totalCount > 0) {
-    const lo = layout.countsArrayIndex(histogram.minNonZeroValue);
-    const hi = Math.min(layout.countsArrayIndex(histogram.maxValue), layout.countsArrayLength - 1);
-    const dense = histogram as unknown as Layout;
-    for (let i = lo; i <= hi; i++) {
-      const c = dense.getCountAtIndex(i);
-      if (c > 0) {
-        indexes.push(i);
-        counts.push(c);
-        total += c;
-      }
-    }
+/**
+ * A stored (encoded) histogram as its non-zero buckets, decoded without materialising the dense
+ * 28k-counter array: decodeSparse walks the encoding in index order, so the entries come out sorted.
+ */
+export function sparseFromEncoded(encoded: string): SparseHistogram {
+  const decoded = decodeSparse(encoded);
+  const indexes = new Int32Array(decoded.counts.size);
+  const counts = new Float64Array(decoded.counts.size);
+  let i = 0;
+  for (const [index, count] of decoded.counts) {
+    indexes[i] = index;
+    counts[i++] = count;
   }
-  return { indexes: Int32Array.from(indexes), counts: Float64Array.from(counts), total };
+  return { indexes, counts, total: decoded.total };
 }
 
 /**

@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
-import { decodeHistogram } from '../histograms/latency-hdr.js';
-import { MergedLatency, toSparse, type SparseHistogram } from '../histograms/sparse-latency.js';
+import { MergedLatency, sparseFromEncoded, type SparseHistogram } from '../histograms/sparse-latency.js';
 
 const MINUTE_NS = 60_000_000_000n;
 
@@ -68,7 +67,7 @@ export class HistogramCache {
     if (entry === undefined || entry.count !== count) {
       const hist = (unit === 'h' ? this.stmt.latencyHourHist : this.stmt.latencyMinuteHist).get(seriesId, bucket) as { hist: string } | undefined;
       if (!hist) return null;
-      entry = { count, sparse: toSparse(decodeHistogram(hist.hist)) };
+      entry = { count, sparse: sparseFromEncoded(hist.hist) };
       this.entries.delete(key);
       this.entries.set(key, entry);
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);

@@ -40,9 +40,6 @@ export class LatencyStore {
   /** (series id, minute, bucket index) per recorded span since the last flush. */
   private pending = new Float64Array(3 * 65_536);
   private pendingLength = 0;
-  /** Stored histograms recently written, keyed by bucketKey(series, minute or hour). */
-  private readonly minuteCache = new Map<number, CachedCounts>();
-  private readonly hourCache = new Map<number, CachedCounts>();
   private flushes = 0;
   private watermark: number;
   private pendingWatermark: number;
@@ -51,6 +48,7 @@ export class LatencyStore {
     'insertSeries' | 'selectMinute' | 'upsertMinute' | 'selectHour' | 'upsertHour' | 'setMeta' | 'getMeta',
     Database.Statement
   >;
+  /** Stored histograms recently written, keyed by bucketKey(series, minute or hour), per granularity. */
   private readonly stored: Record<'minute' | 'hour', { cache: Map<number, CachedCounts>; select: Database.Statement; upsert: Database.Statement }>;
 
   constructor(
@@ -69,8 +67,8 @@ export class LatencyStore {
       getMeta: db.prepare(WRITER_SQL.getMeta),
     };
     this.stored = {
-      minute: { cache: this.minuteCache, select: this.stmt.selectMinute, upsert: this.stmt.upsertMinute },
-      hour: { cache: this.hourCache, select: this.stmt.selectHour, upsert: this.stmt.upsertHour },
+      minute: { cache: new Map(), select: this.stmt.selectMinute, upsert: this.stmt.upsertMinute },
+      hour: { cache: new Map(), select: this.stmt.selectHour, upsert: this.stmt.upsertHour },
     };
     for (const row of db.prepare(WRITER_SQL.selectLatencySeries).all() as {
       id: number;
@@ -153,13 +151,12 @@ export class LatencyStore {
     } catch (err) {
       // Rolled back: the caches already hold some of these deltas. Forget them; the next flush
       // re-reads the stored rows and applies the still-pending spans once.
-      this.minuteCache.clear();
-      this.hourCache.clear();
+      for (const { cache } of Object.values(this.stored)) cache.clear();
       throw err;
     }
     this.pendingLength = 0;
     this.watermark = watermark;
-    for (const cache of [this.minuteCache, this.hourCache]) {
+    for (const { cache } of Object.values(this.stored)) {
       for (const [key, cached] of cache) if (flush - cached.lastFlush > CACHE_FLUSHES) cache.delete(key);
     }
   }

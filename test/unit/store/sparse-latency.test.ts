@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { newLatencyHistogram } from '../../../src/store/histograms/latency-hdr.js';
-import { MergedLatency, toSparse } from '../../../src/store/histograms/sparse-latency.js';
+import { encodeHistogram, newLatencyHistogram } from '../../../src/store/histograms/latency-hdr.js';
+import { MergedLatency, sparseFromEncoded } from '../../../src/store/histograms/sparse-latency.js';
 
 /**
  * The sparse merge must answer exactly what HdrHistogram itself answers for the merged histogram
@@ -21,7 +21,7 @@ describe('MergedLatency', () => {
           const h = newLatencyHistogram();
           for (const v of part) h.recordValue(v);
           reference.add(h);
-          merged.add(toSparse(h));
+          merged.add(sparseFromEncoded(encodeHistogram(h)));
         }
         expect(merged.count).toBe(reference.totalCount);
         if (reference.totalCount === 0) return;
@@ -40,9 +40,9 @@ describe('MergedLatency', () => {
     const b = newLatencyHistogram();
     for (let i = 1; i <= 1000; i++) (i % 2 ? a : b).recordValue(i * 997);
     const left = new MergedLatency();
-    left.add(toSparse(a));
+    left.add(sparseFromEncoded(encodeHistogram(a)));
     const right = new MergedLatency();
-    right.add(toSparse(b));
+    right.add(sparseFromEncoded(encodeHistogram(b)));
     left.addMerged(right);
     a.add(b);
     for (const p of [50, 99]) expect(left.valueAtPercentile(p)).toBe(a.getValueAtPercentile(p));
