@@ -1,6 +1,13 @@
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.js';
 import type { AttributeValue, Attributes, TraceEvent, TraceLink } from '../model/trace.js';
-import type { SpanDetails } from './span-details.js';
+
+/** What analysis needs from a stored span beyond its indexed header. */
+export interface SpanDetails {
+  attributes: Attributes;
+  events: TraceEvent[];
+  links: TraceLink[];
+  statusMessage: string;
+}
 
 /**
  * Stored Span / Resource bytes read with the wire reader instead of protobufjs objects: several times

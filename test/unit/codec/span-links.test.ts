@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { otlpType, TypeNames } from '../../../src/codec/protos.js';
-import { decodeSpanDetails } from '../../../src/codec/span-details.js';
+import { decodeSpanDetails } from '../../helpers/span-details-reference.js';
 import { decodeResourceAttributesFast, decodeSpanDetailsFast, decodeSpanLinks } from '../../../src/codec/span-links.js';
-import { decodeResourceAttributes } from '../../../src/codec/span-details.js';
+import { decodeResourceAttributes } from '../../helpers/span-details-reference.js';
 
 /** The wire-reader decoders must agree with the protobufjs decode (span-details.ts) field for field. */
 describe('wire-reader span decoding', () => {

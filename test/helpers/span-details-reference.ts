@@ -1,10 +1,11 @@
-import { otlpType, TypeNames } from './protos.js';
-import type { LongLike, PbAnyValue, PbKeyValue } from './otlp-json-out.js';
-import type { AttributeValue, Attributes, TraceEvent, TraceLink } from '../model/trace.js';
+import { otlpType, TypeNames } from '../../src/codec/protos.js';
+import type { LongLike, PbAnyValue, PbKeyValue } from '../../src/codec/otlp-json-out.js';
+import type { SpanDetails } from '../../src/codec/span-links.js';
+import type { AttributeValue, Attributes } from '../../src/model/trace.js';
 
 /**
- * The reference decoder (protobufjs) of what analysis needs; the store uses the equivalent, faster
- * wire-reader version in span-links.ts, and test/unit/codec/span-links.test.ts holds them equal.
+ * The reference decoder (protobufjs) of what analysis needs; src/codec/span-links.ts is the equivalent,
+ * faster wire-reader version the store uses, and test/unit/codec/span-links.test.ts holds them equal.
  *
  * Decodes what analysis needs from stored Span / Resource protobuf bytes into the TraceSpan shapes
  * (model/trace.ts): attributes, events, links and the status message. Integers that fit in 2^53 become
@@ -16,13 +17,6 @@ interface PbSpan {
   events?: { timeUnixNano?: LongLike; name?: string; attributes?: PbKeyValue[] }[];
   links?: { traceId?: Uint8Array; spanId?: Uint8Array; attributes?: PbKeyValue[] }[];
   status?: { message?: string } | null;
-}
-
-export interface SpanDetails {
-  attributes: Attributes;
-  events: TraceEvent[];
-  links: TraceLink[];
-  statusMessage: string;
 }
 
 export function decodeSpanDetails(raw: Uint8Array): SpanDetails {
