@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { makeTempDir, removeDir, startTestDaemon, type TestDaemon } from './daemon.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -60,3 +61,31 @@ export async function callOk<T = Record<string, unknown>>(client: Client, name: 
 }
 
 export const resultBytes = (r: CallToolResult): number => Buffer.byteLength(JSON.stringify(r));
+
+/** A daemon reachable over one MCP transport, with where to send it OTLP/HTTP traces. */
+export interface McpDaemon {
+  mcp: McpConnection;
+  tracesUrl: string;
+  /** The in-process daemon (HTTP transport only; stdio runs `spanlens mcp` as a child process). */
+  daemon: TestDaemon | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts a daemon and connects the MCP client over `transport` (stdio spawns `spanlens mcp`). */
+export async function openMcpDaemon(transport: 'http' | 'stdio', tempPrefix: string): Promise<McpDaemon> {
+  if (transport === 'http') {
+    const daemon = await startTestDaemon();
+    const mcp = await connectHttp(daemon.apiUrl);
+    return { mcp, tracesUrl: daemon.tracesUrl, daemon, close: async () => {
+      await mcp.close();
+      await daemon.stop();
+    } };
+  }
+  const dataDir = makeTempDir(tempPrefix);
+  const mcp = await connectStdio(dataDir);
+  const status = await callOk<{ endpoints: Record<string, string> }>(mcp.client, 'get_status');
+  return { mcp, tracesUrl: status.endpoints['otlp_http']!, daemon: undefined, close: async () => {
+    await mcp.close();
+    removeDir(dataDir);
+  } };
+}

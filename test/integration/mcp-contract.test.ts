@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { makeTempDir, removeDir, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon } from '../helpers/daemon.js';
 import { runWorkload } from '../helpers/workload.js';
-import { callOk, callTool, connectHttp, connectStdio, resultBytes, type McpConnection } from '../helpers/mcp-client.js';
+import { callOk, callTool, openMcpDaemon, resultBytes, type McpConnection, type McpDaemon } from '../helpers/mcp-client.js';
 
 /**
  * The MCP contract, run against both transports: Streamable HTTP at /mcp of an in-process daemon, and
@@ -37,23 +37,14 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
 
 for (const transport of ['http', 'stdio'] as const) {
   describe(`MCP contract over ${transport}`, () => {
-    let daemon: TestDaemon | undefined;
-    let dataDir: string | undefined;
+    let opened: McpDaemon | undefined;
     let mcp: McpConnection;
     let traceId = '';
 
     beforeAll(async () => {
-      let tracesUrl: string;
-      if (transport === 'http') {
-        daemon = await startTestDaemon();
-        mcp = await connectHttp(daemon.apiUrl);
-        tracesUrl = daemon.tracesUrl;
-      } else {
-        dataDir = makeTempDir('spanlens-mcp-stdio-');
-        mcp = await connectStdio(dataDir);
-        const status = await callOk<{ endpoints: Record<string, string> }>(mcp.client, 'get_status');
-        tracesUrl = status.endpoints['otlp_http']!;
-      }
+      opened = await openMcpDaemon(transport, 'spanlens-mcp-stdio-');
+      mcp = opened.mcp;
+      const tracesUrl = opened.tracesUrl;
       const sent = await runWorkload({ serviceName: 'contract-svc', exporter: new OTLPTraceExporter({ url: tracesUrl }), processor: 'batch' });
       expect(sent.results.every((r) => r.code === 0)).toBe(true);
       traceId = sent.traceIds[0]!;
@@ -66,9 +57,7 @@ for (const transport of ['http', 'stdio'] as const) {
     });
 
     afterAll(async () => {
-      await mcp?.close();
-      await daemon?.stop();
-      if (dataDir) removeDir(dataDir);
+      await opened?.close();
     });
 
     it('initialize carries drill-down instructions; tools/list is small, read-only and typed', async () => {
@@ -123,7 +112,7 @@ for (const transport of ['http', 'stdio'] as const) {
 
     if (transport === 'http') {
       it('rejects a foreign Host or Origin (DNS rebinding) and accepts loopback ones', async () => {
-        const port = Number(new URL(daemon!.apiUrl).port);
+        const port = Number(new URL(opened!.daemon!.apiUrl).port);
         const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
         expect(await post(port, body, { Host: `evil.example:${port}` })).toBe(403);
         expect(await post(port, body, { Host: `127.0.0.1:${port}`, Origin: 'http://evil.example' })).toBe(403);

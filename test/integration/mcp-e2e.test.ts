@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { makeTempDir, removeDir, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { callOk, connectHttp, connectStdio, type McpConnection } from '../helpers/mcp-client.js';
+import { callOk, openMcpDaemon, type McpConnection, type McpDaemon } from '../helpers/mcp-client.js';
 import { nearestRank, sendCheckoutWorkload, type WorkloadTruth } from '../helpers/mcp-workload.js';
 
 /**
@@ -26,24 +25,16 @@ function expectHdr(actualMs: number | null, truthNs: bigint): void {
 
 for (const transport of ['http', 'stdio'] as const) {
   describe(`end to end over ${transport}`, () => {
-    let daemon: TestDaemon | undefined;
-    let dataDir: string | undefined;
+    let opened: McpDaemon | undefined;
     let mcp: McpConnection;
     let truth: WorkloadTruth;
     const now = Date.now();
     const call = <T = Record<string, unknown>>(name: string, args: Record<string, unknown> = {}): Promise<T> => callOk<T>(mcp.client, name, args);
 
     beforeAll(async () => {
-      let tracesUrl: string;
-      if (transport === 'http') {
-        daemon = await startTestDaemon();
-        mcp = await connectHttp(daemon.apiUrl);
-        tracesUrl = daemon.tracesUrl;
-      } else {
-        dataDir = makeTempDir('spanlens-mcp-e2e-');
-        mcp = await connectStdio(dataDir);
-        tracesUrl = (await call<{ endpoints: Record<string, string> }>('get_status')).endpoints['otlp_http']!;
-      }
+      opened = await openMcpDaemon(transport, 'spanlens-mcp-e2e-');
+      mcp = opened.mcp;
+      const tracesUrl = opened.tracesUrl;
       truth = await sendCheckoutWorkload({ makeExporter: () => new OTLPTraceExporter({ url: tracesUrl, timeoutMillis: 20_000 }), nowMs: now, requestsPerPhase: N, errorEvery: ERROR_EVERY });
       // Histograms flush every 2 s: wait until every span is counted.
       for (let i = 0; i < 150; i++) {
@@ -55,9 +46,7 @@ for (const transport of ['http', 'stdio'] as const) {
     });
 
     afterAll(async () => {
-      await mcp?.close();
-      await daemon?.stop();
-      if (dataDir) removeDir(dataDir);
+      await opened?.close();
     });
 
     it('list_services and list_operations: exact counts and errors, HDR percentiles of every span', async () => {
