@@ -19,7 +19,7 @@ import { SqliteMetricReader } from './store/sqlite/metric-reader.js';
 import { readFileSync } from 'node:fs';
 import { createMcpServer } from './mcp/server.js';
 import { McpHttpHandler } from './mcp/transports/http.js';
-import type { McpDeps, StatusSnapshot } from './mcp/deps.js';
+import type { Caller, McpDeps, StatusSnapshot } from './mcp/deps.js';
 import type { McpServer } from './mcp/server.js';
 
 export interface BoundAddresses {
@@ -39,7 +39,7 @@ export interface Spanlens {
   readonly scraper: PrometheusScrapeReceiver | undefined;
   readonly selfMetrics: SelfMetrics;
   /** A new MCP server over this daemon's store (for stdio; HTTP makes one per request at /mcp). */
-  createMcpServer(): McpServer;
+  createMcpServer(caller?: Caller): McpServer;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
   shutdown(): Promise<void>;
 }
@@ -142,7 +142,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     });
     const startedAt = Date.now();
     const addresses: BoundAddresses = { api: { host: '', port: 0 } };
-    const mcpDeps: McpDeps = {
+    const mcpDeps: Omit<McpDeps, 'caller'> = {
       spans: reader,
       latency: reader,
       now: Date.now,
@@ -153,7 +153,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       },
       status: () => statusSnapshot(config, store, counters, addresses, startedAt),
     };
-    const newMcpServer = (): McpServer => createMcpServer(mcpDeps, VERSION);
+    const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
     const api = new ApiServer(
       apiEndpoint,
@@ -162,7 +162,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       logger.child({ component: 'api' }),
       new MetricsRoutes(metricReader, Date.now),
       selfMetrics,
-      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, token: config.mcp.token }, logger.child({ component: 'mcp/http' })),
+      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, token: config.mcp.token, allowWrites: config.mcp.allowWrites }, logger.child({ component: 'mcp/http' })),
     );
     addresses.api = await api.start();
     stops.push(() => api.shutdown(deadline));

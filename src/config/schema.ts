@@ -113,6 +113,8 @@ export const configSchema = z
         allowedHosts: z.array(z.string()).default([]),
         /** Bearer token /mcp requires; without one, /mcp answers only when the API is bound to loopback. */
         token: z.string().min(16).optional(),
+        /** HTTP callers may use write tools (SLOs, alert rules); stdio always may. Off: HTTP is read-only. */
+        allowWrites: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -26,6 +26,37 @@ export interface McpLimits {
 
 export const DEFAULT_MCP_LIMITS: McpLimits = { defaultBytes: 8 * 1024, hardCapBytes: 24 * 1024, maxAnalysisTraces: 2000 };
 
+/** Token roles (issue 6): `ingest` may only export OTLP; `read` may call read tools; `admin` may also write. */
+export type Role = 'ingest' | 'read' | 'admin';
+
+/** Who is calling, fixed per MCP session (stdio) or request (HTTP). */
+export interface Caller {
+  transport: 'stdio' | 'http';
+  /** A token's name, never its secret; "local" for stdio, "anonymous" for an unauthenticated loopback client. */
+  identity: string;
+  role: Role;
+  /** May call write tools (SLOs, alert rules): stdio always; HTTP only when the config allows writes and the role is admin. */
+  canWrite: boolean;
+  /** Why writes are refused, phrased as how to enable them; absent when canWrite. */
+  writeDenial?: string;
+}
+
+export const LOCAL_CALLER: Caller = { transport: 'stdio', identity: 'local', role: 'admin', canWrite: true };
+
+/** One finished tool call, for the audit log. `args` are the validated arguments (digest them, do not store secrets). */
+export interface ToolCallRecord {
+  tool: string;
+  writes: boolean;
+  args: unknown;
+  caller: Caller;
+  durationMs: number;
+  resultBytes: number;
+  truncated: boolean;
+  /** refused: a ToolError (bad arguments, not allowed); error: anything else. */
+  outcome: 'ok' | 'refused' | 'error';
+  error?: string;
+}
+
 /** Everything a tool may use: store read ports, a status source and the clock. No module-level state. */
 export interface McpDeps {
   spans: SpanReader & TraceSpanReader;
@@ -33,4 +64,7 @@ export interface McpDeps {
   status: () => Promise<StatusSnapshot>;
   now: () => number;
   limits: McpLimits;
+  caller: Caller;
+  /** Called once per tool call after it finishes (audit log). */
+  onToolCall?: (call: ToolCallRecord) => void;
 }

@@ -4,9 +4,9 @@ import type { McpLimits } from './deps.js';
 import { ToolError } from './errors.js';
 
 /** The metadata every tool answer carries (MCP-TOOLS.md §2 rule 1). */
-export const metaSchema = z
-  .looseObject({ total: z.number(), truncated: z.boolean() })
-  .describe('+ returned, bytes, window, precision, next_cursor, more');
+// Deliberately shapeless in the listed schema: its fields are described once, in the server instructions,
+// instead of in every tool's output schema (tools/list must stay under 20 KB).
+export const metaSchema = z.looseObject({});
 export interface Meta {
   total: number;
   truncated: boolean;

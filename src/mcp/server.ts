@@ -1,8 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 export type { McpServer };
-import type { McpDeps } from './deps.js';
+import { LOCAL_CALLER, type Caller, type McpDeps } from './deps.js';
 import { registerTools } from './tools/index.js';
+import { installCompactToolList } from './register.js';
 
 export const MCP_SERVER_NAME = 'spanlens';
 
@@ -14,11 +15,16 @@ Drill down from aggregates to single traces:
 3. latency_stats(service, operation, compare_to="previous"): any percentiles, grouped by operation, status or attr.<key>.
 4. find_bottlenecks(service, operation): which downstream operation owns the critical path of slow requests; service_map for dependencies; find_errors for root-cause spans.
 5. find_traces(...) for example trace ids, then get_trace(trace_id) (summary first, then view="topology" or selected span_ids) and get_critical_path(trace_id).
-Times: window="15m"|"1h"|"30d" or start/end as RFC3339 or now-1h. Answers are bounded (meta.truncated, meta.next_cursor); durations are milliseconds.`;
+Times: window="15m"|"1h"|"30d", or start (RFC3339 or now-2h) and end (default now).
+Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
 
-/** A new server with every tool registered; no module-level state, so one per session or request is fine. */
-export function createMcpServer(deps: McpDeps, version: string): McpServer {
+/**
+ * A new server with every tool registered, for one caller; no module-level state, so one per session
+ * (stdio) or request (HTTP) is fine.
+ */
+export function createMcpServer(deps: Omit<McpDeps, 'caller'>, version: string, caller: Caller = LOCAL_CALLER): McpServer {
   const server = new McpServer({ name: MCP_SERVER_NAME, version }, { instructions: INSTRUCTIONS, capabilities: { tools: {} } });
-  registerTools(server, deps);
+  registerTools(server, { ...deps, caller });
+  installCompactToolList(server);
   return server;
 }

@@ -4,9 +4,10 @@ import { ToolError } from './errors.js';
 import { iso } from './result.js';
 
 export const timeInput = {
-  window: z.string().optional().describe('15m, 1h, 30d'),
-  start: z.string().optional().describe('RFC3339 or now-2h'),
-  end: z.string().optional().describe('default now'),
+  // Their syntax is in the server instructions, once for every tool.
+  window: z.string().optional(),
+  start: z.string().optional(),
+  end: z.string().optional(),
 };
 
 export interface ResolvedRange extends TimeRange {

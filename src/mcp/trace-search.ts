@@ -8,9 +8,7 @@ import { compilePredicates, type Predicate } from './predicates.js';
 import { iso, msFromNs } from './result.js';
 import type { ResolvedRange } from './time-input.js';
 
-export const traceRowSchema = z
-  .looseObject({ trace_id: z.string(), duration_ms: z.number(), root_service: z.string(), root_operation: z.string(), error_count: z.number() })
-  .describe('also start, has_root, span_count, top_self_time {span_id, service, operation, self_ms}');
+export const traceRowSchema = z.looseObject({}).describe('trace_id, duration_ms, root_service, root_operation, error_count, start, has_root, span_count, top_self_time {span_id, service, operation, self_ms}');
 export interface TraceRow {
   trace_id: string;
   start: string;

@@ -8,15 +8,9 @@ import { kindName } from './operations.js';
 import { boundedResult, clipText, iso, msFromNs, round } from './result.js';
 import { ToolError } from './errors.js';
 
-export const summarySchema = z
-  .looseObject({ duration_ms: z.number(), span_count: z.number(), error_spans: z.number() })
-  .describe('also start, max_depth, root, roots, services[], errors[] (deepest first), top_self_time[], critical_path[]');
-export const topologySchema = z
-  .looseObject({ span_id: z.string(), parent_id: z.string(), depth: z.number(), service: z.string(), operation: z.string(), duration_ms: z.number() })
-  .describe('also kind, start_offset_ms, self_ms, error, children');
-export const spanDetailSchema = z
-  .looseObject({ span_id: z.string(), service: z.string(), operation: z.string(), duration_ms: z.number(), status: z.string() })
-  .describe('also parent_id, kind, start, start_offset_ms, self_ms, status_message, effective_error, attributes, resource, events, links');
+export const summarySchema = z.looseObject({}).describe('duration_ms, span_count, error_spans, start, max_depth, root, roots, services[], errors[] (deepest first), top_self_time[], critical_path[]');
+export const topologySchema = z.looseObject({}).describe('span_id, parent_id, depth, service, operation, duration_ms, kind, start_offset_ms, self_ms, error, children');
+export const spanDetailSchema = z.looseObject({}).describe('span_id, service, operation, duration_ms, status, parent_id, kind, start, start_offset_ms, self_ms, status_message, effective_error, attributes, resource, events, links');
 type SpanDetail = z.infer<typeof spanDetailSchema>;
 
 const ref = (n: TraceNode): { span_id: string; service: string; operation: string } => ({ span_id: n.spanId, service: n.span.service, operation: n.span.name });

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { aggregateCriticalPaths, findBottlenecks } from '../../analysis/critical-path-aggregate.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 import { sampleInput, sampleTraces } from '../trace-sample.js';
 
-const row = z
-  .looseObject({ rank: z.number(), service: z.string(), operation: z.string(), critical_ms: z.number(), share: z.number() })
-  .describe('also mean_per_trace_ms, p90_per_trace_ms, traces_on_path, trace_fraction, tail_share_delta (tail share − overall share)');
+const row = z.looseObject({}).describe('rank, service, operation, critical_ms, share, mean_per_trace_ms, p90_per_trace_ms, traces_on_path, trace_fraction, tail_share_delta (tail share − overall share)');
 const output = z.object({
   root: z.object({ service: z.string(), operation: z.string() }),
   traces_analysed: z.number(),
@@ -18,7 +17,9 @@ const output = z.object({
 });
 
 export function registerFindBottlenecks(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'find_bottlenecks',
     {
       description: 'Aggregated critical path (AGG-v1) of requests to service+operation: which operations the requests wait on, and which grow in the slow tail.',
@@ -30,7 +31,6 @@ export function registerFindBottlenecks(server: McpServer, deps: McpDeps): void 
         ...timeInput, ...sampleInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

@@ -2,17 +2,18 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { groupErrors } from '../../analysis/errors.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, clipText, iso, metaSchema, round } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 import { sampleInput, sampleTraces } from '../trace-sample.js';
 
-const group = z
-  .looseObject({ service: z.string(), operation: z.string(), error_key: z.string(), count: z.number(), exemplar_trace_ids: z.array(z.string()) })
-  .describe('error_key: exception type, error.type, status message or code. Also key_source, traces, error_rate, root_cause_count, originating (most frequent root-cause span), sample_message, first_seen, last_seen');
+const group = z.looseObject({}).describe('service, operation, error_key, count, exemplar_trace_ids; error_key: exception type, error.type, status message or code. Also key_source, traces, error_rate, root_cause_count, originating (most frequent root-cause span), sample_message, first_seen, last_seen');
 const output = z.object({ traces_with_errors: z.number(), error_spans: z.number(), groups: z.array(group), meta: metaSchema, hints: z.array(z.string()) });
 
 export function registerFindErrors(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'find_errors',
     {
       description: 'Errors (ERR-v1) grouped by service, operation and exception type, with the root-cause span and exemplar trace ids.',
@@ -22,7 +23,6 @@ export function registerFindErrors(server: McpServer, deps: McpDeps): void {
         ...timeInput, ...sampleInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

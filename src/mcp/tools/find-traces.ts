@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, decodeCursor, metaSchema, pageInput } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 import { predicateSchema } from '../predicates.js';
@@ -9,7 +10,9 @@ import { searchTraceRows, traceRowSchema } from '../trace-search.js';
 const output = z.object({ traces: z.array(traceRowSchema), scanned: z.number(), meta: metaSchema, hints: z.array(z.string()) });
 
 export function registerFindTraces(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'find_traces',
     {
       description: 'Example traces by service, operation, duration, error and attribute predicates, each with its top self-time span.',
@@ -24,7 +27,6 @@ export function registerFindTraces(server: McpServer, deps: McpDeps): void {
         ...timeInput, ...pageInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

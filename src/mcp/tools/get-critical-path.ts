@@ -2,12 +2,11 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { computeCriticalPath } from '../../analysis/critical-path.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
 import { loadTrace, traceIdInput } from '../trace-input.js';
 
-const row = z
-  .looseObject({ service: z.string(), critical_ms: z.number(), share: z.number() })
-  .describe('group_by=span adds span_id, operation, self_ms, duration_ms');
+const row = z.looseObject({}).describe('service, critical_ms, share; group_by=span adds span_id, operation, self_ms, duration_ms');
 const segment = z.looseObject({ span_id: z.string(), start_offset_ms: z.number(), end_offset_ms: z.number() });
 const output = z.object({
   trace_id: z.string(), trace_duration_ms: z.number(), critical_path_ms: z.number(),
@@ -19,7 +18,9 @@ const output = z.object({
 });
 
 export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'get_critical_path',
     {
       description: 'Critical path (CP-v1) of one trace: the spans or services the request waited on, by exclusive critical time.',
@@ -31,7 +32,6 @@ export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void 
         ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const report = computeCriticalPath(await loadTrace(deps, args.trace_id, 'links'));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { metaSchema, singleResult } from '../result.js';
 
 const output = z.object({
@@ -16,13 +17,14 @@ const output = z.object({
 });
 
 export function registerGetStatus(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'get_status',
     {
       description: 'Ingest counters, store size, retention and endpoints. Call first to check that data is arriving.',
       inputSchema: z.object({}),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async () => {
       const s = await deps.status();

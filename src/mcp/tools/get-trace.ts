@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { buildTraceForest } from '../../analysis/trace-tree.js';
 import { computeSelfTimes } from '../../analysis/self-time.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { budgetInput, budgetOf, metaSchema } from '../result.js';
 import { loadTrace, traceIdInput } from '../trace-input.js';
 import { spanDetailSchema, spansView, summarySchema, summaryView, topologySchema, topologyView } from '../trace-views.js';
@@ -14,7 +15,9 @@ const output = z.object({
 });
 
 export function registerGetTrace(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'get_trace',
     {
       description: 'One trace, progressively: view=summary (default), topology (flat span tree, most informative max_spans) or spans (detail of span_ids).',
@@ -29,7 +32,6 @@ export function registerGetTrace(server: McpServer, deps: McpDeps): void {
         ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const view = args.view ?? 'summary';

@@ -3,18 +3,19 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SPAN_KIND_NAMES } from '../../model/span.js';
 import { comparisonRange } from '../../analysis/time-range.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { kindNumber } from '../operations.js';
 import { boundedResult, budgetInput, budgetOf, metaSchema } from '../result.js';
 import { resolveRange, timeInput, toResolved } from '../time-input.js';
 import { latencyGroups, type GroupStats } from '../latency-groups.js';
 
-const row = z
-  .looseObject({ group: z.string(), count: z.number(), percentiles_ms: z.record(z.string(), z.number().nullable()) })
-  .describe('also errors, error_rate, rps, max_ms, mean_ms; with compare_to: baseline (same fields) and change (current/baseline per percentile)');
+const row = z.looseObject({}).describe('group, count, percentiles_ms, errors, error_rate, rps, max_ms, mean_ms; with compare_to: baseline (same fields) and change (current/baseline per percentile)');
 const output = z.object({ service: z.string(), operation: z.string().optional(), group_by: z.string(), groups: z.array(row), meta: metaSchema, hints: z.array(z.string()) });
 
 export function registerLatencyStats(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'latency_stats',
     {
       description: 'Percentiles over any window (HDR, every span); group by operation, status or attr.<key> (trace sample); compare_to.',
@@ -29,7 +30,6 @@ export function registerLatencyStats(server: McpServer, deps: McpDeps): void {
         ...timeInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

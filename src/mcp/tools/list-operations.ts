@@ -2,19 +2,20 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SPAN_KIND_NAMES } from '../../model/span.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { unknownServiceError } from '../errors.js';
 import { kindName, kindNumber, redRow, sortRows, type RedRow } from '../operations.js';
 import { boundedResult, budgetInput, budgetOf, decodeCursor, metaSchema, pageInput } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 
-const row = z
-  .looseObject({ service: z.string(), operation: z.string(), kind: z.string(), count: z.number(), error_rate: z.number(), p99_ms: z.number().nullable() })
-  .describe('also rps, errors, p50_ms, p95_ms, max_ms, total_ms');
+const row = z.looseObject({}).describe('service, operation, kind, count, error_rate, p99_ms, rps, errors, p50_ms, p95_ms, max_ms, total_ms');
 const output = z.object({ operations: z.array(row), meta: metaSchema, hints: z.array(z.string()) });
 const SORTS = ['p99', 'p95', 'rps', 'errors', 'error_rate', 'total_time', 'count', 'name'] as const;
 
 export function registerListOperations(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'list_operations',
     {
       description: 'Operations (service, span name, kind) with rate, errors and p50/p95/p99 from HDR histograms of every span.',
@@ -25,7 +26,6 @@ export function registerListOperations(server: McpServer, deps: McpDeps): void {
         ...timeInput, ...pageInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

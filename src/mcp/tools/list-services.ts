@@ -1,18 +1,19 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { ENTRY_KINDS, redRow, sortRows, type RedRow } from '../operations.js';
 import { boundedResult, budgetInput, budgetOf, decodeCursor, metaSchema, pageInput } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 
-const row = z
-  .looseObject({ service: z.string(), count: z.number(), rps: z.number(), error_rate: z.number(), p99_ms: z.number().nullable() })
-  .describe('also latency_of, errors, p50_ms, p95_ms, max_ms, total_ms');
+const row = z.looseObject({}).describe('service, count, rps, error_rate, p99_ms, latency_of, errors, p50_ms, p95_ms, max_ms, total_ms');
 const output = z.object({ services: z.array(row), meta: metaSchema, hints: z.array(z.string()) });
 const SORTS = ['rps', 'errors', 'error_rate', 'p99', 'p95', 'total_time', 'count', 'name'] as const;
 
 export function registerListServices(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'list_services',
     {
       description: 'Services with rate, errors and p50/p95/p99 of their entry (server/consumer) spans, from HDR histograms.',
@@ -22,7 +23,6 @@ export function registerListServices(server: McpServer, deps: McpDeps): void {
         ...timeInput, ...pageInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { buildServiceGraph, serviceGraphToMermaid, serviceNeighbourhood, type ServiceGraphEdge } from '../../analysis/service-graph.js';
 import type { McpDeps } from '../deps.js';
+import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
 import { resolveRange, timeInput } from '../time-input.js';
 import { sampleInput, sampleTraces } from '../trace-sample.js';
 
-const edge = z
-  .looseObject({ client: z.string(), server: z.string(), connection_type: z.string(), calls: z.number(), errors: z.number(), error_rate: z.number() })
-  .describe('also rps and client_/server_ p50_ms, p95_ms, p99_ms');
+const edge = z.looseObject({}).describe('client, server, connection_type, calls, errors, error_rate, rps and client_/server_ p50_ms, p95_ms, p99_ms');
 type EdgeRow = { client: string; server: string; connection_type: string; calls: number; errors: number; error_rate: number } & Record<string, unknown>;
 const output = z.object({
   nodes: z.array(z.object({ name: z.string(), type: z.string() })),
@@ -19,7 +18,9 @@ const output = z.object({
 });
 
 export function registerServiceMap(server: McpServer, deps: McpDeps): void {
-  server.registerTool(
+  defineTool(
+    server,
+    deps,
     'service_map',
     {
       description: 'Service dependency edges (SG-v1; databases, queues and peers as virtual nodes) with calls, errors, latency and Mermaid.',
@@ -30,7 +31,6 @@ export function registerServiceMap(server: McpServer, deps: McpDeps): void {
         ...timeInput, ...sampleInput, ...budgetInput,
       }),
       outputSchema: output,
-      annotations: { readOnlyHint: true },
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);

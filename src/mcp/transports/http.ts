@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Logger } from 'pino';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Caller } from '../deps.js';
 
 export interface McpHttpSettings {
   /** The host the API port is bound to; loopback binds accept only loopback Host names. */
@@ -11,6 +12,8 @@ export interface McpHttpSettings {
   allowedHosts?: readonly string[];
   /** Bearer token every request must carry; required for MCP off loopback. */
   token?: string | undefined;
+  /** mcp.allowWrites: HTTP callers may use write tools (SLOs, alert rules). */
+  allowWrites?: boolean;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -25,9 +28,10 @@ export class McpHttpHandler {
   private readonly allowed: Set<string>;
   private readonly token: Buffer | undefined;
   private readonly loopbackOnly: boolean;
+  private readonly caller: Caller;
 
   constructor(
-    private readonly createServer: () => McpServer,
+    private readonly createServer: (caller: Caller) => McpServer,
     settings: McpHttpSettings,
     private readonly logger: Logger,
   ) {
@@ -36,6 +40,10 @@ export class McpHttpHandler {
     if (bind === '0.0.0.0' || bind === '::') this.allowed.add('*');
     this.token = settings.token === undefined ? undefined : Buffer.from(settings.token);
     this.loopbackOnly = LOOPBACK_NAMES.has(bind) || bind.startsWith('127.');
+    const identity = this.token === undefined ? 'anonymous' : 'mcp.token';
+    this.caller = settings.allowWrites
+      ? { transport: 'http', identity, role: 'admin', canWrite: true }
+      : { transport: 'http', identity, role: 'read', canWrite: false, writeDenial: 'MCP over HTTP is read-only unless mcp.allowWrites is true in the config (stdio via `spanlens mcp` may always write)' };
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -48,7 +56,7 @@ export class McpHttpHandler {
       res.setHeader('Allow', 'POST');
       return reply(res, 405, 'this MCP endpoint is stateless: send JSON-RPC with POST');
     }
-    const server = this.createServer();
+    const server = this.createServer(this.caller);
     const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();
