@@ -145,6 +145,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     const mcpDeps: Omit<McpDeps, 'caller'> = {
       spans: reader,
       latency: reader,
+      metrics: metricReader,
       now: Date.now,
       limits: {
         defaultBytes: Math.min(config.mcp.defaultResponseSize, config.mcp.maxResponseSize),

@@ -1,3 +1,4 @@
+import type { MetricSource } from '../analysis/metric-source.js';
 import type {
   LatencyReader,
   OperationStatsReader,
@@ -61,6 +62,8 @@ export interface ToolCallRecord {
 export interface McpDeps {
   spans: SpanReader & TraceSpanReader;
   latency: LatencyReader & OperationStatsReader;
+  /** Stored OTLP/Prometheus metric series (query_metrics, metric-based SLIs, cache and capacity analyses). */
+  metrics: MetricSource;
   status: () => Promise<StatusSnapshot>;
   now: () => number;
   limits: McpLimits;
