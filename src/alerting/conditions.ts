@@ -49,11 +49,23 @@ export async function evaluateRule(rule: AlertRule, sources: AlertSources, nowMs
     case 'burn_rate': {
       if (!sources.slo) return { active: false, value: null, note: 'SLO definitions are not available in this build' };
       const severity = rule.burn_severity;
-      const got = await sources.slo.windowEvents(rule.slo ?? '', burnWindowsFor(severity), nowMs);
-      if (got === null) return { active: false, value: null, note: `unknown SLO "${rule.slo}"` };
-      const c = burnCondition(got.events, got.target, severity);
-      const low = c.rows.every((r) => r.lowTraffic) ? { note: 'low traffic: fewer than 10 events in every short window' } : {};
-      return { active: c.active, value: c.value === null ? null : Math.round(c.value * 1e4) / 1e4, ...low };
+      const all = await sources.slo.burnEvents(rule.slo ?? '', burnWindowsFor(severity), nowMs);
+      if (all === null) return { active: false, value: null, note: `unknown SLO "${rule.slo}"` };
+      const objectives = rule.objective === undefined ? all : all.filter((o) => o.objective === rule.objective);
+      if (objectives.length === 0) {
+        return { active: false, value: null, note: `SLO "${rule.slo}" has no objective "${rule.objective}"; objectives: ${all.map((o) => o.objective).join(', ')}` };
+      }
+      let active = false;
+      let value: number | null = null;
+      let lowTraffic = true;
+      for (const o of objectives) {
+        const c = burnCondition(o.events, o.target, severity);
+        active ||= c.active;
+        if (c.value !== null && (value === null || c.value > value)) value = c.value;
+        lowTraffic &&= c.rows.every((r) => r.lowTraffic);
+      }
+      const note = lowTraffic ? { note: 'low traffic: fewer than 10 events in every short window (never fires)' } : {};
+      return { active, value: value === null ? null : Math.round(value * 1e4) / 1e4, ...note };
     }
   }
 }

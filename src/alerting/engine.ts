@@ -29,6 +29,7 @@ export interface AlertEngineOptions {
 }
 
 const PRUNE_EVERY_MS = 10 * 60_000;
+const YIELD_EVERY_RULES = 10;
 
 /**
  * Evaluates every rule each interval, moves its state with the pure nextAlertState, persists state changes
@@ -111,7 +112,10 @@ export class AlertEngine implements AlertsPort {
     const changed: { rule: string; state: AlertState }[] = [];
     const history: AlertHistoryEntry[] = [];
     const notices: AlertNotice[] = [];
+    let evaluated = 0;
     for (const rule of [...this.rules.values()]) {
+      // Reads are synchronous SQLite (~1 ms a rule): let receivers and MCP calls in between.
+      if (++evaluated % YIELD_EVERY_RULES === 0) await new Promise((resolve) => setImmediate(resolve));
       let result;
       try {
         result = await evaluateRule(rule, this.sources, nowMs);

@@ -38,7 +38,7 @@ export function describeRule(rule: AlertRule): string {
   const cmp = `${rule.op ?? '>'} ${fmt(rule.threshold ?? 0)}`;
   switch (rule.type) {
     case 'burn_rate':
-      return `SLO ${rule.slo} error budget burn (SRE workbook ${rule.burn_severity} rows, long and short window over factor)`;
+      return `burn rate of SLO ${rule.slo}${rule.objective ? ` ${rule.objective}` : ''} over the SRE-workbook factor in both windows (${rule.burn_severity} rows)`;
     case 'latency':
       return `p${rule.percentile}(${target(rule)}) over ${dur(rule.window)} ${cmp} ms`;
     case 'error_rate':

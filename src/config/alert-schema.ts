@@ -18,6 +18,8 @@ export const alertRuleSchema = z
     /** burn_rate: the SLO name (SLO-v1); the rule fires when any SRE-workbook row of `burn_severity` fires. */
     slo: z.string().min(1).optional(),
     burn_severity: z.enum(['page', 'ticket', 'any']).default('page'),
+    /** burn_rate: one objective of the SLO (availability, latency_le_2000ms, error_rate); every objective when absent. */
+    objective: z.string().min(1).optional(),
     /** latency, error_rate: the service (and optionally the operation and span kind). */
     service: z.string().min(1).optional(),
     operation: z.string().min(1).optional(),

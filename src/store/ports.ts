@@ -144,10 +144,19 @@ export interface OperationStatsReader {
 import type { BurnWindow, WindowEvents } from '../analysis/burn-rate.js';
 import type { AlertStateName } from '../analysis/alert-state.js';
 
-/** Per-window event counts of an SLO objective (SLO-v1): what a burn_rate alert rule evaluates. */
+/** Per-window event counts of an SLO's objectives (SLO-v1): what a burn_rate alert rule evaluates. */
 export interface SloBurnSource {
-  /** Null when no SLO of that name is defined. Windows end at nowMs (half-open: t − w < end ≤ t). */
-  windowEvents(slo: string, windows: readonly BurnWindow[], nowMs: number): Promise<{ target: number; events: Partial<Record<BurnWindow, WindowEvents>> } | null>;
+  /**
+   * One entry per ratio objective of the SLO (SLO-v1 names: availability, latency_le_<ms>ms, error_rate),
+   * each with its target (good fraction) and events per window ending at nowMs. Null when no SLO has that name.
+   */
+  burnEvents(slo: string, windows: readonly BurnWindow[], nowMs: number): Promise<SloObjectiveEvents[] | null>;
+}
+
+export interface SloObjectiveEvents {
+  objective: string;
+  target: number;
+  events: Partial<Record<BurnWindow, WindowEvents>>;
 }
 
 /** One rule with its current state. */

@@ -19,8 +19,8 @@ const MIN = 60_000;
 class SyntheticSlo implements SloBurnSource {
   readonly minutes = new Map<number, WindowEvents>();
   constructor(private readonly target: number) {}
-  async windowEvents(slo: string, windows: readonly BurnWindow[], nowMs: number) {
-    if (slo !== 'checkout-availability') return null;
+  async burnEvents(slo: string, windows: readonly BurnWindow[], nowMs: number) {
+    if (slo !== 'checkout') return null;
     const events: Partial<Record<BurnWindow, WindowEvents>> = {};
     for (const w of windows) {
       const acc = { total: 0, bad: 0 };
@@ -32,7 +32,7 @@ class SyntheticSlo implements SloBurnSource {
       }
       events[w] = acc;
     }
-    return { target: this.target, events };
+    return [{ objective: 'availability', target: this.target, events }];
   }
 }
 
@@ -52,7 +52,10 @@ describe('alert engine with a burn-rate rule, real SQLite and a real webhook rec
     const config = alertingSchema.parse({
       interval: '1m',
       receivers: [{ name: 'am', url: hook.url, format: 'alertmanager', backoff: '20ms', timeout: '2s' }],
-      rules: [{ name: 'checkout-budget', type: 'burn_rate', slo: 'checkout-availability', for: '2m', severity: 'page', labels: { team: 'shop' }, receivers: ['am'] }],
+      rules: [
+        { name: 'checkout-budget', type: 'burn_rate', slo: 'checkout', objective: 'availability', for: '2m', severity: 'page', labels: { team: 'shop' }, receivers: ['am'] },
+        { name: 'wrong-objective', type: 'burn_rate', slo: 'checkout', objective: 'latency_le_300ms' },
+      ],
     });
     const slo = new SyntheticSlo(0.999);
     let store = new SqliteAlertStore(dir);
@@ -77,7 +80,7 @@ describe('alert engine with a burn-rate rule, real SQLite and a real webhook rec
     const firing = hook.received[1]!.body as { version: string; status: string; alerts: Record<string, unknown>[]; groupLabels: unknown; commonLabels: unknown };
     expect(firing.version).toBe('4');
     expect(firing.groupLabels).toEqual({ alertname: 'checkout-budget' });
-    expect(firing.commonLabels).toEqual({ alertname: 'checkout-budget', severity: 'page', slo: 'checkout-availability', team: 'shop' });
+    expect(firing.commonLabels).toEqual({ alertname: 'checkout-budget', severity: 'page', slo: 'checkout', team: 'shop' });
     expect(firing.alerts[0]).toMatchObject({ status: 'firing', startsAt: new Date((START + 59) * MIN).toISOString(), endsAt: '0001-01-01T00:00:00Z' });
     expect(firing.alerts[0]!['fingerprint']).toMatch(/^[0-9a-f]{16}$/);
 
@@ -87,7 +90,10 @@ describe('alert engine with a burn-rate rule, real SQLite and a real webhook rec
     store = new SqliteAlertStore(dir);
     engine = new AlertEngine(options, store, { latency: noLatency, metrics: noMetrics, slo }, logger, () => clock);
     engine.load();
-    expect((await engine.overview({ historyLimit: 0 })).alerts[0]).toMatchObject({ name: 'checkout-budget', state: 'firing', source: 'config' });
+    expect((await engine.overview({ historyLimit: 0 })).alerts.map((a) => [a.name, a.state, a.source, a.note])).toEqual([
+      ['checkout-budget', 'firing', 'config', undefined],
+      ['wrong-objective', 'inactive', 'config', undefined],
+    ]);
     for (let m = START + 70; m < START + 120; m++) {
       slo.minutes.set(m, { total: 1000, bad: m < START + 90 ? 15 : 0 });
       await at(m * MIN);
@@ -98,14 +104,15 @@ describe('alert engine with a burn-rate rule, real SQLite and a real webhook rec
     expect(resolved.alerts[0]).toMatchObject({ status: 'resolved', startsAt: new Date((START + 59) * MIN).toISOString(), endsAt: new Date((START + 90) * MIN).toISOString() });
     expect(resolved.alerts[0]!['fingerprint']).toBe(firing.alerts[0]!['fingerprint']);
 
-    const { history } = await engine.overview({ historyLimit: 20 });
+    const { history, alerts } = await engine.overview({ historyLimit: 20 });
+    expect(alerts[1]).toMatchObject({ name: 'wrong-objective', state: 'inactive', note: 'SLO "checkout" has no objective "latency_le_300ms"; objectives: availability' });
     expect(history.reverse().map((h) => (h.kind === 'state' ? `${h.from}>${h.to}` : `${h.to}#${h.attempt}:${h.ok}`))).toEqual([
       'inactive>pending', 'pending>firing', 'firing#1:false', 'firing#2:true', 'firing>resolved', 'resolved#1:true',
     ]);
     // History has its own retention (30 d by default): an evaluation 31 days later prunes all of it.
     await at((START + 120) * MIN + 31 * 86_400_000);
     expect((await engine.overview({ historyLimit: 20 })).history).toEqual([]);
-    expect((await engine.overview({ historyLimit: 0 })).alerts[0]!.state).toBe('resolved');
+    expect((await engine.overview({ historyLimit: 0, rule: 'checkout-budget' })).alerts[0]!.state).toBe('resolved');
     await engine.shutdown();
     store.close();
     await hook.close();
