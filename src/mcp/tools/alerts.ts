@@ -45,9 +45,12 @@ export function registerAlerts(server: McpServer, deps: McpDeps): void {
         const all = (await port.overview({ historyLimit: 0 })).alerts.map((a) => a.name);
         throw new ToolError(`no alert rule "${args.rule}"; rules: ${all.join(', ') || '(none: add one with manage_alert_rule)'}`);
       }
+      const budget = budgetOf(args.max_bytes, deps.limits);
+      // Rules come first: history (newest first) gets at most half the budget.
       const events = history.map(eventRow);
+      while (events.length > 0 && Buffer.byteLength(JSON.stringify(events)) > budget / 2) events.pop();
       return boundedResult({
-        rows: alerts.map(alertRow), offset: 0, limit: 200, budget: budgetOf(args.max_bytes, deps.limits),
+        rows: alerts.map(alertRow), offset: 0, limit: Math.max(1, alerts.length), budget,
         build: (page) => ({ alerts: page, history: events }),
         summary: (page) => {
           const active = alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
