@@ -6,6 +6,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { makeTempDir, removeDir, startTestDaemon, type ConfigOverrides } from '../helpers/daemon.js';
 import { callOk, callTool, connectHttp, connectStdio } from '../helpers/mcp-client.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { meterProvider, metricExporter } from '../helpers/metrics-sdk.js';
 
 /**
  * Alerting end to end: a real daemon evaluating rules every 200 ms over the HDR histograms, fed by the
@@ -151,6 +152,42 @@ describe('alerting on a real daemon', () => {
     expect(reloaded.alerts.map((a) => [a.name, a.source, a.state])).toEqual([['pay-errors', 'mcp', 'firing'], ['cfg-rule', 'config', 'inactive']]);
     expect(reloaded.history.filter((h) => h.rule === 'pay-errors').map((h) => h.to)).toEqual(['firing']);
     expect(await callOk(mcp.client, 'manage_alert_rule', { action: 'delete', name: 'pay-errors' })).toMatchObject({ rule: { action: 'deleted' } });
+  }, 15_000);
+
+  it('a metric ratio rule (cache hits / (hits + misses) < 0.8) fires and resolves on OTLP metrics from the SDK; json webhook body', async () => {
+    const hook = await startWebhookReceiver();
+    cleanup.push(() => hook.close());
+    const config = {
+      alerting: {
+        interval: '200ms',
+        receivers: [{ name: 'ops', url: hook.url }],
+        rules: [{
+          name: 'cache-hit-ratio', type: 'metric', select: ['cache_hits_total{service.name="shop"}'],
+          denominator: ['cache_hits_total{service.name="shop"}', 'cache_misses_total{service.name="shop"}'],
+          op: '<', threshold: 0.8, window: '15m', receivers: ['ops'],
+        }],
+      },
+    } as ConfigOverrides;
+    const daemon = await startTestDaemon({ config });
+    cleanup.push(() => daemon.stop());
+    const provider = meterProvider('shop', metricExporter(daemon, 'http-proto', 'delta'));
+    const meter = provider.getMeter('cache');
+    const hits = meter.createCounter('cache_hits_total');
+    const misses = meter.createCounter('cache_misses_total');
+    // 60 hits, 40 misses: ratio 0.6.
+    hits.add(60);
+    misses.add(40);
+    await provider.forceFlush();
+    await hook.waitFor(1);
+    expect(hook.received[0]!.body).toMatchObject({ status: 'firing', rule: 'cache-hit-ratio', type: 'metric', value: 0.6, threshold: 0.8, receiver: 'ops', labels: { alertname: 'cache-hit-ratio', severity: 'warning' } });
+    // 1000 more hits: (60 + 1000) / 1100 = 0.9636 over the window.
+    hits.add(1000);
+    misses.add(0);
+    await provider.forceFlush();
+    await hook.waitFor(2);
+    expect(hook.received[1]!.body).toMatchObject({ status: 'resolved', rule: 'cache-hit-ratio' });
+    expect(hook.received[1]!.body['value']).toBeCloseTo(1060 / 1100, 6);
+    await provider.shutdown();
   }, 15_000);
 
   // Spawning `spanlens mcp` through tsx takes seconds on a loaded machine: a longer timeout.
