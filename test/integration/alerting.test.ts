@@ -85,16 +85,16 @@ describe('alerting on a real daemon', () => {
     expect(alert['generatorURL']).toMatch(new RegExp(`^${daemon.apiUrl}/mcp`));
 
     // Still firing: more evaluations must not notify again.
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 500));
     expect(hook.received).toHaveLength(2);
     const firing = await callOk<AlertsAnswer>(mcp.client, 'alerts', {});
     expect(firing.alerts[0]).toMatchObject({ name: 'ml-p95', state: 'firing', source: 'config' });
     expect(Math.abs(firing.alerts[0]!.value! - 3000)).toBeLessThanOrEqual(3);
 
-    // 2000 spans of 10 ms: 40 slow of 2040 is under 5 %, so P95 = 10 ms and the alert resolves.
-    await sendSpans(daemon.tracesUrl, 'apes-ml-pipeline', 2_000, 10);
+    // 1000 spans of 10 ms: 40 slow of 1040 is under 5 %, so P95 = 10 ms and the alert resolves.
+    await sendSpans(daemon.tracesUrl, 'apes-ml-pipeline', 1_000, 10);
     await hook.waitFor(3);
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 500));
     expect(hook.received.map((r) => [r.body['status'], r.status])).toEqual([['firing', 500], ['firing', 200], ['resolved', 200]]);
     const resolved = (hook.received[2]!.body as { alerts: Record<string, unknown>[] }).alerts[0]!;
     expect(resolved['status']).toBe('resolved');
