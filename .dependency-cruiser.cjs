@@ -13,6 +13,7 @@
  *   analysis          → model                 pure: no store implementation, no I/O libraries
  *   api               → store/ports, analysis, codec, model, telemetry, net   never receivers or store/sqlite
  *   mcp               → store/ports, analysis, model, telemetry, net            the only importer of the MCP SDK
+ *   alerting          → store/ports, analysis, model, telemetry, net, config/alert-schema (one rule validator for config and MCP)
  *   service.ts, main.ts  composition root: anything
  */
 const layer = (name, allowed) => ({
@@ -41,6 +42,7 @@ module.exports = {
     layer('analysis', ['model/']),
     layer('api', ['store/ports.ts', 'analysis/', 'codec/', 'model/', 'telemetry/', 'net/', 'mcp/']),
     layer('mcp', ['store/ports.ts', 'analysis/', 'model/', 'telemetry/', 'net/']),
+    layer('alerting', ['store/ports.ts', 'analysis/', 'model/', 'telemetry/', 'net/', 'config/alert-schema.ts']),
     {
       name: 'mcp-sdk-only-in-mcp',
       severity: 'error',

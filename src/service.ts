@@ -21,6 +21,8 @@ import { createMcpServer } from './mcp/server.js';
 import { McpHttpHandler } from './mcp/transports/http.js';
 import type { Caller, McpDeps, StatusSnapshot } from './mcp/deps.js';
 import type { McpServer } from './mcp/server.js';
+import { SqliteAlertStore } from './store/sqlite/alert-store.js';
+import { AlertEngine } from './alerting/engine.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -38,6 +40,8 @@ export interface Spanlens {
   /** Present when scrape targets are configured. */
   readonly scraper: PrometheusScrapeReceiver | undefined;
   readonly selfMetrics: SelfMetrics;
+  /** Alert rules, states and notifications (config alerting:, MCP alerts / manage_alert_rule). */
+  readonly alerts: AlertEngine;
   /** A new MCP server over this daemon's store (for stdio; HTTP makes one per request at /mcp). */
   createMcpServer(caller?: Caller): McpServer;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
@@ -142,6 +146,22 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     });
     const startedAt = Date.now();
     const addresses: BoundAddresses = { api: { host: '', port: 0 } };
+    const alertStore = new SqliteAlertStore(dataDir);
+    stops.push(async () => alertStore.close());
+    const alerts = new AlertEngine(
+      {
+        intervalMs: config.alerting.interval,
+        historyRetentionMs: config.alerting.historyRetention,
+        externalUrl: () => config.alerting.externalUrl ?? `http://${formatEndpoint(addresses.api)}`,
+        receivers: config.alerting.receivers,
+        rules: config.alerting.rules,
+      },
+      alertStore,
+      { latency: reader, metrics: metricReader },
+      logger.child({ component: 'alerting' }),
+    );
+    alerts.load();
+    stops.push(() => alerts.shutdown());
     const mcpDeps: Omit<McpDeps, 'caller'> = {
       spans: reader,
       latency: reader,
@@ -153,6 +173,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         maxAnalysisTraces: config.mcp.maxAnalysisTraces,
       },
       status: () => statusSnapshot(config, store, counters, addresses, startedAt),
+      alerts,
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
@@ -199,6 +220,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       scraper.start();
       stops.push(() => scraper.shutdown());
     }
+    alerts.start();
     logger.info({ dataDir }, 'spanlens started');
 
     let stopping: Promise<void> | undefined;
@@ -211,6 +233,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       limiter,
       scraper,
       selfMetrics,
+      alerts,
       createMcpServer: newMcpServer,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),
     };

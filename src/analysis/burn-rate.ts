@@ -78,3 +78,33 @@ export function evaluateBurnRules(
     };
   });
 }
+
+/** Windows the workbook rules of `severity` need ('any': every row). */
+export function burnWindowsFor(severity: BurnRule['severity'] | 'any', rules: readonly BurnRule[] = SRE_WORKBOOK_RULES): BurnWindow[] {
+  const windows = new Set<BurnWindow>();
+  for (const r of rules) if (severity === 'any' || r.severity === severity) windows.add(r.long).add(r.short);
+  return [...windows];
+}
+
+/**
+ * A burn-rate alert rule's condition: active when any workbook row of `severity` fires. Its value is the
+ * highest burn rate that both windows of a row sustain (min of long and short) over that row's factor,
+ * so 1 is the firing edge whatever the row.
+ */
+export function burnCondition(
+  eventsByWindow: Readonly<Partial<Record<BurnWindow, WindowEvents>>>,
+  target: number,
+  severity: BurnRule['severity'] | 'any',
+  rules: readonly BurnRule[] = SRE_WORKBOOK_RULES,
+): { active: boolean; value: number | null; rows: BurnRateAlert[] } {
+  const selected = rules.filter((r) => severity === 'any' || r.severity === severity);
+  const none: WindowEvents = { total: 0, bad: 0 };
+  const full = Object.fromEntries(Object.keys(BURN_WINDOW_MS).map((w) => [w, eventsByWindow[w as BurnWindow] ?? none])) as Record<BurnWindow, WindowEvents>;
+  const rows = evaluateBurnRules(full, target, selected);
+  let value: number | null = null;
+  for (const r of rows) {
+    const v = Math.min(r.longBurnRate, r.shortBurnRate) / r.factor;
+    if (value === null || v > value) value = v;
+  }
+  return { active: rows.some((r) => r.firing), value, rows };
+}

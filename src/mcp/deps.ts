@@ -5,6 +5,7 @@ import type {
   SpanReader,
   TraceSpanReader,
 } from '../store/ports.js';
+import type { AlertsPort } from '../store/ports.js';
 
 /** What get_status reports; the composition root gathers it from the running components. */
 export interface StatusSnapshot {
@@ -70,4 +71,6 @@ export interface McpDeps {
   caller: Caller;
   /** Called once per tool call after it finishes (audit log). */
   onToolCall?: (call: ToolCallRecord) => void;
+  /** Alert rules, states and history (alerts, manage_alert_rule); absent when alerting is not running. */
+  alerts?: AlertsPort;
 }

@@ -139,3 +139,66 @@ export interface OperationStatsReader {
   /** Null when the service is unknown. Rows in no particular order. */
   operationStats(query: OperationStatsQuery): Promise<OperationStats[] | null>;
 }
+
+// ---- Alerting (issue 5): what the alerting engine reads for SLO rules, and what MCP reads and writes ----
+import type { BurnWindow, WindowEvents } from '../analysis/burn-rate.js';
+import type { AlertStateName } from '../analysis/alert-state.js';
+
+/** Per-window event counts of an SLO's objectives (SLO-v1): what a burn_rate alert rule evaluates. */
+export interface SloBurnSource {
+  /**
+   * One entry per ratio objective of the SLO (SLO-v1 names: availability, latency_le_<ms>ms, error_rate),
+   * each with its target (good fraction) and events per window ending at nowMs. Null when no SLO has that name.
+   */
+  burnEvents(slo: string, windows: readonly BurnWindow[], nowMs: number): Promise<SloObjectiveEvents[] | null>;
+}
+
+export interface SloObjectiveEvents {
+  objective: string;
+  target: number;
+  events: Partial<Record<BurnWindow, WindowEvents>>;
+}
+
+/** One rule with its current state. */
+export interface AlertOverviewRow {
+  name: string;
+  source: 'config' | 'mcp';
+  type: string;
+  severity: string;
+  /** The condition in words, e.g. "p95(checkout) over 5m > 2000 ms". */
+  expr: string;
+  forMs: number;
+  receivers: string[];
+  state: AlertStateName;
+  /** pending/firing: when the condition turned true; resolved: when it resolved. */
+  sinceMs: number | null;
+  value: number | null;
+  lastEvalMs: number | null;
+  /** Why the last evaluation produced no value (unknown service, SLO, metric), if so. */
+  note?: string;
+}
+
+export interface AlertHistoryEntry {
+  atMs: number;
+  rule: string;
+  /** state: a transition (from → to); delivery: one webhook attempt. */
+  kind: 'state' | 'delivery';
+  from?: AlertStateName;
+  to?: AlertStateName;
+  value?: number | null;
+  receiver?: string;
+  attempt?: number;
+  ok?: boolean;
+  /** HTTP status or error text of a delivery attempt. */
+  detail?: string;
+}
+
+export type AlertWriteResult = { ok: true; created: boolean; rule: AlertOverviewRow } | { ok: false; error: string };
+
+export interface AlertsPort {
+  /** Every rule, firing and pending first; the newest history entries (at most historyLimit). */
+  overview(query: { historyLimit: number; rule?: string }): Promise<{ alerts: AlertOverviewRow[]; history: AlertHistoryEntry[] }>;
+  /** Validates and stores an MCP-managed rule; config rules cannot be replaced. */
+  upsertRule(spec: Record<string, unknown>): Promise<AlertWriteResult>;
+  deleteRule(name: string): Promise<{ ok: true } | { ok: false; error: string }>;
+}

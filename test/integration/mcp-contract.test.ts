@@ -32,8 +32,16 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
     find_bottlenecks: [{ service: 'contract-svc', operation: 'GET /checkout', window: '1d' }],
     service_map: [{ window: '1d' }],
     find_errors: [{ window: '1d' }],
+    alerts: [{}, { history: 5, max_bytes: 2048 }],
+    manage_alert_rule: [
+      { action: 'upsert', name: 'contract-p95', rule: { type: 'latency', service: 'contract-svc', percentile: 95, op: '>', threshold: 2000, for: '5m' } },
+      { action: 'delete', name: 'contract-p95' },
+    ],
   };
 }
+
+/** Tools that change stored state: readOnlyHint false, and refused over HTTP unless mcp.allowWrites. */
+const WRITE_TOOLS = new Set(['manage_alert_rule']);
 
 for (const transport of ['http', 'stdio'] as const) {
   describe(`MCP contract over ${transport}`, () => {
@@ -68,7 +76,7 @@ for (const transport of ['http', 'stdio'] as const) {
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(exampleCalls("")).sort());
       for (const tool of tools) {
         expect(tool.name).toMatch(/^[a-z][a-z0-9_]{1,63}$/);
-        expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+        expect(tool.annotations?.readOnlyHint, tool.name).toBe(!WRITE_TOOLS.has(tool.name));
         expect(tool.outputSchema, tool.name).toBeDefined();
         expect(tool.inputSchema.type).toBe('object');
       }
@@ -83,6 +91,11 @@ for (const transport of ['http', 'stdio'] as const) {
         for (const args of examples!) {
           // The SDK client validates structuredContent against outputSchema and throws if it does not match.
           const result = await callTool(mcp.client, tool.name, args);
+          if (transport === 'http' && WRITE_TOOLS.has(tool.name)) {
+            expect(result.isError, tool.name).toBe(true);
+            expect(JSON.stringify(result.content), tool.name).toMatch(/allowWrites/);
+            continue;
+          }
           expect(result.isError, `${tool.name} ${JSON.stringify(args)}: ${JSON.stringify(result.content)}`).toBeFalsy();
           expect(result.structuredContent, tool.name).toBeDefined();
           const meta = (result.structuredContent as { meta: { bytes: number; truncated: boolean } }).meta;

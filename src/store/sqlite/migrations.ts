@@ -92,4 +92,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX latency_hours_by_hour ON latency_hours (hour, series_id, count);
   CREATE INDEX latency_minutes_by_minute ON latency_minutes (minute, series_id, count);
   `,
+  /* 4: alerting (rules from config or MCP, current states, history of state changes and deliveries) */ `
+  -- spec: the rule as JSON (config/alert-schema.ts); source: config rules are rewritten at every start.
+  CREATE TABLE alert_rules (name TEXT PRIMARY KEY, source TEXT NOT NULL, spec TEXT NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
+  -- state: the AlertState of analysis/alert-state.ts as JSON, so a restart neither re-notifies nor forgets.
+  CREATE TABLE alert_states (rule TEXT PRIMARY KEY, state TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE alert_history (
+    id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, rule TEXT NOT NULL, kind TEXT NOT NULL, entry TEXT NOT NULL);
+  CREATE INDEX alert_history_by_time ON alert_history (at_ms);
+  `,
 ];

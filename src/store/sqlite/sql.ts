@@ -130,3 +130,19 @@ export const METRIC_READER_SQL = {
   exemplarsInBucket: `SELECT time_ns, value, trace_id, span_id, attributes FROM metric_exemplars
     WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
 } as const;
+
+/** Alerting: rules, current states and history, written from the main thread through a small connection. */
+export const ALERT_SQL = {
+  rules: 'SELECT name, source, spec, updated_ms FROM alert_rules ORDER BY name',
+  rule: 'SELECT name, source, spec, updated_ms FROM alert_rules WHERE name = ?',
+  upsertRule: `INSERT INTO alert_rules (name, source, spec, updated_ms) VALUES (?, ?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET source = excluded.source, spec = excluded.spec, updated_ms = excluded.updated_ms`,
+  deleteRule: 'DELETE FROM alert_rules WHERE name = ?',
+  states: 'SELECT rule, state FROM alert_states',
+  upsertState: 'INSERT INTO alert_states (rule, state) VALUES (?, ?) ON CONFLICT (rule) DO UPDATE SET state = excluded.state',
+  deleteState: 'DELETE FROM alert_states WHERE rule = ?',
+  insertHistory: 'INSERT INTO alert_history (at_ms, rule, kind, entry) VALUES (?, ?, ?, ?)',
+  recentHistory: 'SELECT entry FROM alert_history ORDER BY id DESC LIMIT ?',
+  recentHistoryOfRule: 'SELECT entry FROM alert_history WHERE rule = ? ORDER BY id DESC LIMIT ?',
+  deleteHistoryBefore: 'DELETE FROM alert_history WHERE id IN (SELECT id FROM alert_history WHERE at_ms < ? LIMIT ?)',
+} as const;
