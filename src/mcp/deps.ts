@@ -5,6 +5,7 @@ import type {
   SpanReader,
   TraceSpanReader,
 } from '../store/ports.js';
+import type { LatencyTimelineReader } from '../store/ports.js';
 
 /** What get_status reports; the composition root gathers it from the running components. */
 export interface StatusSnapshot {
@@ -70,4 +71,6 @@ export interface McpDeps {
   caller: Caller;
   /** Called once per tool call after it finishes (audit log). */
   onToolCall?: (call: ToolCallRecord) => void;
+  /** Per-step counts, errors and HDR buckets (compare_windows, find_anomalies, capacity_forecast). */
+  timeline: LatencyTimelineReader;
 }

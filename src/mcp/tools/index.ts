@@ -10,6 +10,9 @@ import { registerLatencyStats } from './latency-stats.js';
 import { registerListOperations } from './list-operations.js';
 import { registerListServices } from './list-services.js';
 import { registerServiceMap } from './service-map.js';
+import { registerCompareWindows } from './compare-windows.js';
+import { registerFindAnomalies } from './find-anomalies.js';
+import { registerCapacityForecast } from './capacity-forecast.js';
 
 /** The default toolset, in drill-down order. */
 export function registerTools(server: McpServer, deps: McpDeps): void {
@@ -23,4 +26,7 @@ export function registerTools(server: McpServer, deps: McpDeps): void {
   registerFindTraces(server, deps);
   registerGetTrace(server, deps);
   registerGetCriticalPath(server, deps);
+  registerCompareWindows(server, deps);
+  registerFindAnomalies(server, deps);
+  registerCapacityForecast(server, deps);
 }

@@ -130,3 +130,16 @@ export const METRIC_READER_SQL = {
   exemplarsInBucket: `SELECT time_ns, value, trace_id, span_id, attributes FROM metric_exemplars
     WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
 } as const;
+
+/** Per-step latency series (latency-timeline.ts): one range read per stored series. */
+export const TIMELINE_SQL = {
+  series: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
+  serviceIdByName: 'SELECT id FROM services WHERE name = ?',
+  spanNameIdByName: 'SELECT id FROM span_names WHERE name = ?',
+  services: 'SELECT id, name FROM services',
+  spanNames: 'SELECT id, name FROM span_names',
+  minuteCounts: 'SELECT minute AS bucket, count FROM latency_minutes WHERE series_id = ? AND minute >= ? AND minute < ?',
+  minuteRows: 'SELECT minute AS bucket, count, hist FROM latency_minutes WHERE series_id = ? AND minute >= ? AND minute < ?',
+  hourCounts: 'SELECT hour AS bucket, count FROM latency_hours WHERE series_id = ? AND hour >= ? AND hour < ?',
+  hourRows: 'SELECT hour AS bucket, count, hist FROM latency_hours WHERE series_id = ? AND hour >= ? AND hour < ?',
+} as const;
