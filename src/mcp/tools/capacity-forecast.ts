@@ -5,11 +5,11 @@ import { linearTrend, timeToThreshold, type TrendPoint } from '../../analysis/tr
 import type { McpDeps } from '../deps.js';
 import { ToolError, unknownServiceError } from '../errors.js';
 import { defineTool } from '../register.js';
-import { boundedResult, budgetInput, budgetOf, metaSchema } from '../result.js';
-import { resolveRange, timeInput, type ResolvedRange } from '../time-input.js';
+import { boundedResult, metaSchema } from '../result.js';
+import { resolveRange, type ResolvedRange } from '../time-input.js';
 
 const output = z.object({
-  trends: z.array(z.looseObject({})).describe('series, unit, points, now, slope_per_h, slope_ci, trend, threshold, eta_h'),
+  trends: z.array(z.looseObject({})),
   meta: metaSchema, hints: z.array(z.string()),
 });
 
@@ -32,12 +32,12 @@ export function registerCapacityForecast(server: McpServer, deps: McpDeps): void
     deps,
     'capacity_forecast',
     {
-      description: 'Least-squares trends of spans/s per service and resource metrics, with slope CI and time until a threshold.',
+      description: 'Linear trends (95% CI) of spans/s per service and metrics; hours until thresholds {series: limit}.',
       inputSchema: z.object({
         service: z.string().optional(),
-        metrics: z.array(z.string()).max(10).optional(),
-        thresholds: z.record(z.string(), z.number()).optional().describe('series → limit, e.g. {"throughput":500}'),
-        ...timeInput, ...budgetInput,
+        metrics: z.array(z.string()).optional(),
+        thresholds: z.record(z.string(), z.number()).optional(),
+        window: z.string().optional(),
       }),
       outputSchema: output,
     },
@@ -64,7 +64,7 @@ export function registerCapacityForecast(server: McpServer, deps: McpDeps): void
       });
       rows.sort((a, b) => Number(b.trend !== 'no trend') - Number(a.trend !== 'no trend') || a.series.localeCompare(b.series));
       return boundedResult({
-        rows, offset: 0, limit: 50, budget: budgetOf(args.max_bytes, deps.limits),
+        rows, offset: 0, limit: 50, budget: deps.limits.defaultBytes,
         meta: { window: range.window, precision: `OLS over ${stepMs / MINUTE_MS}-minute steps, 95% slope CI` },
         build: (page) => ({ trends: page }),
         summary: (page) => page.length === 0

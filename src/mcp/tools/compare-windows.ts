@@ -5,18 +5,17 @@ import type { TraceSpan } from '../../model/trace.js';
 import type { McpDeps } from '../deps.js';
 import { ToolError } from '../errors.js';
 import { defineTool } from '../register.js';
-import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
+import { boundedResult, metaSchema, round } from '../result.js';
 import { kindName } from '../operations.js';
 import { resolveRange, timeInput, toResolved, type ResolvedRange } from '../time-input.js';
-import { sampleInput, sampleTraces } from '../trace-sample.js';
+import { sampleTraces } from '../trace-sample.js';
 import { aggregateSide, attributeSides, entryOperation, windowOperations } from '../window-sides.js';
 
 const loose = z.looseObject({});
+// Row fields are self-describing (tools/list budget): operations carry verdict, per-side count/p50/p95/p99,
+// deltas, cliffs_delta, p, q; contributors carry per-request critical ms per side, delta and exemplar.
 const output = z.object({
-  baseline: loose, current: loose,
-  operations: z.array(loose).describe('verdict, operation, kind, baseline/current {count, errors, p50_ms, p95_ms, p99_ms}, p95_delta_ms, p95_rel, cliffs_delta, p, q, low_confidence'),
-  contributors: z.array(loose).describe('critical ms per root request per side, delta_ms, share, exemplar'),
-  cp_shift: loose.nullable(), meta: metaSchema, hints: z.array(z.string()),
+  sides: z.array(loose), operations: z.array(loose), contributors: z.array(loose), cp_shift: loose.optional(), meta: metaSchema, hints: z.array(z.string()),
 });
 
 const side = (s: SideStats): Record<string, unknown> => ({ count: s.count, errors: s.errors, p50_ms: s.p50Ms, p95_ms: s.p95Ms, p99_ms: s.p99Ms });
@@ -37,23 +36,22 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
     deps,
     'compare_windows',
     {
-      description: 'Regression check (REG-v1): window vs baseline window, or attr value a vs b (deploy). Per-op tests, and which ops grew on the critical path.',
+      description: 'Window vs baseline ("start/end", default previous) or attr values [old,new]: per-op tests, critical-path growth.',
       inputSchema: z.object({
         service: z.string(),
         operation: z.string().optional(),
-        baseline: z.string().optional().describe('start/end; default: the window before'),
-        attr: z.string().optional().describe('e.g. service.version'),
-        values: z.array(z.string()).length(2).optional().describe('baseline, current'),
-        limit: z.number().int().min(1).max(100).optional(),
-        ...timeInput, ...sampleInput, ...budgetInput,
+        baseline: z.string().optional(),
+        attr: z.string().optional(),
+        values: z.array(z.string()).optional(),
+        ...timeInput,
       }),
       outputSchema: output,
     },
     async (args) => {
       const byAttr = args.attr !== undefined || args.values !== undefined;
-      if (byAttr && (args.attr === undefined || args.values === undefined)) throw new ToolError('attr and values go together, e.g. attr="service.version", values=["1.4.0","1.5.0"]');
+      if (byAttr && (args.attr === undefined || args.values?.length !== 2)) throw new ToolError('attr and values go together, e.g. attr="service.version", values=["1.4.0","1.5.0"]');
       const range = resolveRange(args, deps.now(), 3_600_000);
-      const cap = Math.min(args.max_traces ?? 1000, deps.limits.maxAnalysisTraces);
+      const cap = deps.limits.maxAnalysisTraces;
       const rangeOps = await windowOperations(deps, args.service, args.operation, range);
       const root = args.operation ?? entryOperation(rangeOps);
       if (root === undefined) throw new ToolError(`no spans of ${args.service} in ${range.window.start}/${range.window.end}: widen the window`);
@@ -97,10 +95,10 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
         ...(top?.exemplarTraceId ? [`get_trace(trace_id="${top.exemplarTraceId}")`] : []),
       ];
       return boundedResult({
-        rows, offset: 0, limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
+        rows, offset: 0, limit: 20, budget: deps.limits.defaultBytes,
         meta: { window: range.window, precision },
         build: (page) => ({
-          baseline: { ...sides[0], root, root_mean_ms: aggA.rootLatency.meanMs }, current: { ...sides[1], root, root_mean_ms: aggB.rootLatency.meanMs }, operations: page, contributors, cp_shift: shift }),
+          sides: [{ side: 'baseline', ...sides[0], root, root_mean_ms: aggA.rootLatency.meanMs }, { side: 'current', ...sides[1], root, root_mean_ms: aggB.rootLatency.meanMs }], operations: page, contributors, ...(shift ? { cp_shift: shift } : {}) }),
         summary: (page) => {
           const regressed = page.filter((r) => r['verdict'] === 'regression').map((r) => `"${String(r['operation'])}"`);
           const why = top && top.deltaMs > 0 ? ` Root "${root}" mean ${(cp.rootDeltaMs ?? 0) >= 0 ? '+' : ''}${cp.rootDeltaMs ?? 0} ms; largest contributor ${top.service} "${top.operation}" +${top.deltaMs} ms per request.` : '';

@@ -6,12 +6,12 @@ import type { LatencyTimeline } from '../../store/ports.js';
 import type { McpDeps } from '../deps.js';
 import { ToolError, unknownServiceError } from '../errors.js';
 import { defineTool } from '../register.js';
-import { boundedResult, budgetInput, budgetOf, iso, metaSchema, round } from '../result.js';
+import { boundedResult, iso, metaSchema, round } from '../result.js';
 import { kindName } from '../operations.js';
 import { resolveRange, timeInput } from '../time-input.js';
 
 const output = z.object({
-  anomalies: z.array(z.looseObject({})).describe('service, operation, kind, metric, minutes, observed, median, mad, z, baseline'),
+  anomalies: z.array(z.looseObject({})),
   meta: metaSchema, hints: z.array(z.string()),
 });
 
@@ -30,8 +30,8 @@ export function registerFindAnomalies(server: McpServer, deps: McpDeps): void {
     deps,
     'find_anomalies',
     {
-      description: 'Minutes whose p95, error rate or throughput per operation deviate (robust z ≥ 3.5) from the same time on earlier days, else the trailing hour.',
-      inputSchema: z.object({ service: z.string().optional(), operation: z.string().optional(), limit: z.number().int().min(1).max(100).optional(), ...timeInput, ...budgetInput }),
+      description: 'Minutes whose p95, error rate or throughput per operation have robust z ≥ 3.5 vs earlier days or the last hour.',
+      inputSchema: z.object({ service: z.string().optional(), operation: z.string().optional(), ...timeInput }),
       outputSchema: output,
     },
     async (args) => {
@@ -87,7 +87,7 @@ export function registerFindAnomalies(server: McpServer, deps: McpDeps): void {
         `compare_windows(service="${top.service}", start="${top.minutes[0]}", end="${iso(Date.parse(top.minutes[top.minutes.length - 1]!) + MINUTE_MS)}")`,
       ];
       return boundedResult({
-        rows, offset: 0, limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
+        rows, offset: 0, limit: 30, budget: deps.limits.defaultBytes,
         meta: { window: range.window, precision: 'per-minute HDR histograms and counts' },
         build: (page) => ({ anomalies: page }),
         summary: (page) => page.length === 0
