@@ -70,7 +70,10 @@ function statsOf(side: SideOperation | undefined): { stats: SideStats; groups: T
   };
 }
 
-/** Rows ordered regressions first (largest Cliff's delta), then improvements, then the rest by p95 shift. */
+/**
+ * Rows ordered regressions first, then improvements, then the rest; within each by |Cliff's delta|, then
+ * by relative p95 shift (an operation slowed 5× outranks the caller it made 2.6× slower), then absolute.
+ */
 export function compareOperations(baseline: readonly SideOperation[], current: readonly SideOperation[], options: CompareOptions = {}): OperationComparison[] {
   const minSamples = options.minSamples ?? 10;
   const alpha = options.alpha ?? 0.01;
@@ -111,6 +114,7 @@ export function compareOperations(baseline: readonly SideOperation[], current: r
     (x, y) =>
       order[x.verdict] - order[y.verdict] ||
       Math.abs(y.test?.cliffsDelta ?? 0) - Math.abs(x.test?.cliffsDelta ?? 0) ||
+      Math.abs(y.p95Rel ?? 0) - Math.abs(x.p95Rel ?? 0) ||
       Math.abs(y.p95DeltaMs ?? 0) - Math.abs(x.p95DeltaMs ?? 0) ||
       keyOf(x).localeCompare(keyOf(y)),
   );

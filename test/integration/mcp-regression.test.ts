@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { sendDeployWorkload, type DeployRequest, type DeployTruth } from '../helpers/deploy-workload.js';
+import { callOk, callTool, openMcpDaemon, type McpDaemon } from '../helpers/mcp-client.js';
+import { nearestRank } from '../helpers/mcp-workload.js';
+
+/**
+ * End to end through the real OTel SDK and the real MCP client: a deploy (service.version 1.0.0 → 1.1.0
+ * at a known minute) makes "db query" 5× slower; compare_windows must rank it first among the
+ * contributors and name it as the critical-path share that moved most, both by time window and by
+ * service.version; an error burst in three known minutes must come back from find_anomalies in exactly
+ * those minutes; a throughput ramp of exactly 1 span/s per hour must come back from capacity_forecast.
+ */
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const meanMs = (xs: bigint[]): number => Number(xs.reduce((a, b) => a + b, 0n)) / xs.length / 1e6;
+const sorted = (xs: bigint[]): bigint[] => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+interface CompareAnswer {
+  sides: { side: string; traces: number; root: string; root_mean_ms: number }[];
+  operations: { verdict: string; operation: string; kind: string; baseline: { count: number; errors: number; p95_ms: number }; current: { count: number; errors: number; p95_ms: number }; cliffs_delta: number; q: number }[];
+  contributors: { service: string; operation: string; baseline_ms: number; current_ms: number; delta_ms: number; exemplar: string }[];
+  cp_shift: { operation: string; share: [number, number]; share_delta: number };
+  hints: string[];
+}
+
+describe('regression, anomalies and capacity over MCP', () => {
+  let opened: McpDaemon | undefined;
+  let truth: DeployTruth;
+  const now = Date.now();
+  const call = <T = Record<string, unknown>>(name: string, args: Record<string, unknown> = {}): Promise<T> => callOk<T>(opened!.mcp.client, name, args);
+
+  beforeAll(async () => {
+    opened = await openMcpDaemon('http', 'spanlens-mcp-regression-');
+    const url = opened.tracesUrl;
+    truth = await sendDeployWorkload({ makeExporter: () => new OTLPTraceExporter({ url, timeoutMillis: 20_000 }), nowMs: now });
+    for (let i = 0; i < 200; i++) {
+      const ops = await call<{ operations: { count: number }[] }>('list_operations', { window: '3h', limit: 50 });
+      if (ops.operations.reduce((n, o) => n + o.count, 0) === truth.spanCount) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await opened?.close();
+  });
+
+  /** Requests whose root ends in [fromMs, toMs). */
+  const inWindow = (fromMs: number, toMs: number): DeployRequest[] =>
+    truth.requests.filter((r) => r.startMs + Number(r.rootNs) / 1e6 >= fromMs && r.startMs + Number(r.rootNs) / 1e6 < toMs);
+
+  function expectDeployFound(answer: CompareAnswer, before: DeployRequest[], after: DeployRequest[]): void {
+    expect(answer.sides.map((s) => s.traces)).toEqual([before.length, after.length]);
+    expect(answer.sides[0]!.root).toBe('GET /items');
+    expect(answer.sides[0]!.root_mean_ms).toBeCloseTo(meanMs(before.map((r) => r.rootNs)), 2);
+    expect(answer.sides[1]!.root_mean_ms).toBeCloseTo(meanMs(after.map((r) => r.rootNs)), 2);
+    const top = answer.contributors[0]!;
+    expect(top).toMatchObject({ service: 'shop', operation: 'db query' });
+    // The database call is sequential, so all of it is critical: its per-request critical time is its mean duration.
+    expect(top.baseline_ms).toBeCloseTo(meanMs(before.map((r) => r.dbNs)), 2);
+    expect(top.current_ms).toBeCloseTo(meanMs(after.map((r) => r.dbNs)), 2);
+    expect(after.map((r) => r.traceId)).toContain(top.exemplar);
+    expect(answer.cp_shift.operation).toBe('db query');
+    expect(answer.cp_shift.share_delta).toBeGreaterThan(0.2);
+    const db = answer.operations.find((o) => o.operation === 'db query')!;
+    expect(answer.operations[0]).toBe(db);
+    expect(db).toMatchObject({ verdict: 'regression', kind: 'client', cliffs_delta: 1 });
+    expect(db.baseline.count).toBe(before.length);
+    expect(db.current.count).toBe(after.length);
+    expect(db.q).toBeLessThan(1e-6);
+    expect(answer.operations.find((o) => o.operation === 'auth check')!.verdict).toBe('no_change');
+    expect(answer.hints.some((h) => h.includes(`get_trace(trace_id="${top.exemplar}")`))).toBe(true);
+  }
+
+  it('compare_windows by time window: the deploy window against the one before', async () => {
+    const start = truth.deployAtMs;
+    const end = truth.deployAtMs + 29 * 60_000;
+    const answer = await call<CompareAnswer>('compare_windows', { service: 'shop', start: iso(start), end: iso(end) });
+    const before = inWindow(start - 29 * 60_000, start);
+    const after = inWindow(start, end);
+    expectDeployFound(answer, before, after);
+    // Window percentiles come from the HDR histograms: within 0.1 % of the exact nearest rank.
+    const db = answer.operations.find((o) => o.operation === 'db query')!;
+    const truthP95 = Number(nearestRank(sorted(after.map((r) => r.dbNs)), 95)) / 1e6;
+    expect(Math.abs(db.current.p95_ms - truthP95)).toBeLessThanOrEqual(truthP95 * 0.001 + 0.002);
+    expect(db.current.errors).toBe(after.filter((r) => r.failed).length);
+  });
+
+  it('compare_windows by service.version: 1.0.0 against 1.1.0 over both sides of the deploy', async () => {
+    const start = truth.deployAtMs - 29 * 60_000;
+    const end = truth.deployAtMs + 29 * 60_000;
+    const answer = await call<CompareAnswer>('compare_windows', { service: 'shop', start: iso(start), end: iso(end), attr: 'service.version', values: ['1.0.0', '1.1.0'] });
+    const all = truth.requests.filter((r) => r.startMs >= start && r.startMs < end);
+    expectDeployFound(answer, all.filter((r) => r.version === '1.0.0'), all.filter((r) => r.version === '1.1.0'));
+    // Exact durations on this path: p95 is the nearest rank itself.
+    const db = answer.operations.find((o) => o.operation === 'db query')!;
+    const exact = Number(nearestRank(sorted(all.filter((r) => r.version === '1.1.0').map((r) => r.dbNs)), 95)) / 1e3;
+    expect(db.current.p95_ms).toBe(Math.round(exact) / 1000);
+  });
+
+  it('compare_windows explains bad arguments', async () => {
+    const r = await callTool(opened!.mcp.client, 'compare_windows', { service: 'shop', attr: 'service.version', values: ['1.0.0'] });
+    expect(r.isError).toBe(true);
+    const unknown = await callTool(opened!.mcp.client, 'compare_windows', { service: 'shopp' });
+    expect(JSON.stringify(unknown.content)).toContain('shop');
+  });
+
+  it('find_anomalies: the error burst in exactly its minutes', async () => {
+    const answer = await call<{ anomalies: { service: string; operation: string; metric: string; minutes: string[]; observed: number; median: number; z: number; baseline: string }[] }>('find_anomalies', {
+      service: 'shop', start: iso(truth.deployAtMs + 5 * 60_000), end: iso(truth.deployAtMs + 20 * 60_000),
+    });
+    const errors = answer.anomalies.filter((a) => a.metric === 'error_rate');
+    expect(errors.map((a) => a.operation).sort()).toEqual(['GET /items', 'db query']);
+    for (const a of errors) {
+      expect(a.minutes).toEqual(truth.burstMinutesMs.map(iso));
+      expect(a).toMatchObject({ service: 'shop', observed: 0.5, median: 0, baseline: 'trailing 60m' });
+      expect(a.z).toBeGreaterThan(3.5);
+    }
+    // The slowdown since the deploy (inside the trailing baseline's last 5 minutes only) shows as p95, not as errors or traffic.
+    expect(answer.anomalies.filter((a) => a.metric === 'throughput')).toEqual([]);
+    expect(answer.anomalies.some((a) => a.metric === 'p95_ms' && a.operation === 'db query')).toBe(true);
+    expect(answer.anomalies.some((a) => a.operation === 'auth check')).toBe(false);
+  });
+
+  it('capacity_forecast: the ramp trend exactly, no trend for steady traffic, and the time to a threshold', async () => {
+    const answer = await call<{ trends: { series: string; unit: string; points: number; now: number; slope_per_h: number; slope_ci: [number, number] | null; trend: string; eta_h?: { estimate: number; soonest: number; latest: number } | string }[] }>('capacity_forecast', {
+      window: '1h', thresholds: { 'throughput ramp': 5 },
+    });
+    const ramp = answer.trends.find((t) => t.series === 'throughput ramp')!;
+    expect(ramp).toMatchObject({ unit: 'spans/s', trend: 'up', slope_per_h: 1 });
+    expect(ramp.slope_ci).toEqual([1, 1]);
+    const eta = ramp.eta_h as { estimate: number; soonest: number; latest: number };
+    expect(eta.estimate).toBeCloseTo(5 - ramp.now, 2);
+    expect(eta.soonest).toBeCloseTo(eta.estimate, 6);
+    const shop = answer.trends.find((t) => t.series === 'throughput shop')!;
+    expect(shop.trend).toBe('no trend');
+  });
+});
