@@ -32,6 +32,9 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
     find_bottlenecks: [{ service: 'contract-svc', operation: 'GET /checkout', window: '1d' }],
     service_map: [{ window: '1d' }],
     find_errors: [{ window: '1d' }],
+    compare_windows: [{ service: 'contract-svc', window: '1h' }, { service: 'contract-svc', operation: 'GET /checkout', window: '1d', attr: 'service.version', values: ['2.0.0', '2.0.1'] }],
+    find_anomalies: [{}, { service: 'contract-svc', window: '2h' }],
+    capacity_forecast: [{}, { service: 'contract-svc', window: '1d', thresholds: { throughput: 100 } }],
   };
 }
 
