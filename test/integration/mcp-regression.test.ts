@@ -16,11 +16,19 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const meanMs = (xs: bigint[]): number => Number(xs.reduce((a, b) => a + b, 0n)) / xs.length / 1e6;
 const sorted = (xs: bigint[]): bigint[] => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
+interface Side {
+  traces: number;
+  root_mean_ms: number;
+}
 interface CompareAnswer {
-  sides: { side: string; traces: number; root: string; root_mean_ms: number }[];
   operations: { verdict: string; operation: string; kind: string; baseline: { count: number; errors: number; p95_ms: number }; current: { count: number; errors: number; p95_ms: number }; cliffs_delta: number; q: number }[];
-  contributors: { service: string; operation: string; baseline_ms: number; current_ms: number; delta_ms: number; exemplar: string }[];
-  cp_shift: { operation: string; share: [number, number]; share_delta: number };
+  critical_path: {
+    root: string;
+    baseline: Side;
+    current: Side;
+    contributors: { service: string; operation: string; baseline_ms: number; current_ms: number; delta_ms: number; exemplar: string }[];
+    largest_share_shift: { operation: string; share: [number, number]; share_delta: number };
+  };
   hints: string[];
 }
 
@@ -50,18 +58,19 @@ describe('regression, anomalies and capacity over MCP', () => {
     truth.requests.filter((r) => r.startMs + Number(r.rootNs) / 1e6 >= fromMs && r.startMs + Number(r.rootNs) / 1e6 < toMs);
 
   function expectDeployFound(answer: CompareAnswer, before: DeployRequest[], after: DeployRequest[]): void {
-    expect(answer.sides.map((s) => s.traces)).toEqual([before.length, after.length]);
-    expect(answer.sides[0]!.root).toBe('GET /items');
-    expect(answer.sides[0]!.root_mean_ms).toBeCloseTo(meanMs(before.map((r) => r.rootNs)), 2);
-    expect(answer.sides[1]!.root_mean_ms).toBeCloseTo(meanMs(after.map((r) => r.rootNs)), 2);
-    const top = answer.contributors[0]!;
+    const cp = answer.critical_path;
+    expect([cp.baseline.traces, cp.current.traces]).toEqual([before.length, after.length]);
+    expect(cp.root).toBe('GET /items');
+    expect(cp.baseline.root_mean_ms).toBeCloseTo(meanMs(before.map((r) => r.rootNs)), 2);
+    expect(cp.current.root_mean_ms).toBeCloseTo(meanMs(after.map((r) => r.rootNs)), 2);
+    const top = cp.contributors[0]!;
     expect(top).toMatchObject({ service: 'shop', operation: 'db query' });
     // The database call is sequential, so all of it is critical: its per-request critical time is its mean duration.
     expect(top.baseline_ms).toBeCloseTo(meanMs(before.map((r) => r.dbNs)), 2);
     expect(top.current_ms).toBeCloseTo(meanMs(after.map((r) => r.dbNs)), 2);
     expect(after.map((r) => r.traceId)).toContain(top.exemplar);
-    expect(answer.cp_shift.operation).toBe('db query');
-    expect(answer.cp_shift.share_delta).toBeGreaterThan(0.2);
+    expect(cp.largest_share_shift.operation).toBe('db query');
+    expect(cp.largest_share_shift.share_delta).toBeGreaterThan(0.2);
     const db = answer.operations.find((o) => o.operation === 'db query')!;
     expect(answer.operations[0]).toBe(db);
     expect(db).toMatchObject({ verdict: 'regression', kind: 'client', cliffs_delta: 1 });

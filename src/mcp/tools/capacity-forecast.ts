@@ -32,7 +32,7 @@ export function registerCapacityForecast(server: McpServer, deps: McpDeps): void
     deps,
     'capacity_forecast',
     {
-      description: 'Linear trends (95% CI) of spans/s per service and metrics; hours until thresholds {series: limit}.',
+      description: 'Trends (95% CI) of spans/s and metrics; hours until thresholds {series: limit}.',
       inputSchema: z.object({
         service: z.string().optional(),
         metrics: z.array(z.string()).optional(),

@@ -12,11 +12,10 @@ import { sampleTraces } from '../trace-sample.js';
 import { aggregateSide, attributeSides, entryOperation, windowOperations } from '../window-sides.js';
 
 const loose = z.looseObject({});
-// Row fields are self-describing (tools/list budget): operations carry verdict, per-side count/p50/p95/p99,
-// deltas, cliffs_delta, p, q; contributors carry per-request critical ms per side, delta and exemplar.
-const output = z.object({
-  sides: z.array(loose), operations: z.array(loose), contributors: z.array(loose), cp_shift: loose.optional(), meta: metaSchema, hints: z.array(z.string()),
-});
+// Field names explain themselves (tools/list budget): operations carry verdict, per-side count/p50/p95/p99,
+// deltas, cliffs_delta, p, q; critical_path carries the root, both sides (traces, root mean), the
+// contributors (per-request critical ms per side, delta, exemplar) and the largest share shift.
+const output = z.object({ operations: z.array(loose), critical_path: loose, meta: metaSchema, hints: z.array(z.string()) });
 
 const side = (s: SideStats): Record<string, unknown> => ({ count: s.count, errors: s.errors, p50_ms: s.p50Ms, p95_ms: s.p95Ms, p99_ms: s.p99Ms });
 const opRow = (r: OperationComparison): Record<string, unknown> => ({
@@ -36,7 +35,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
     deps,
     'compare_windows',
     {
-      description: 'Window vs baseline ("start/end", default previous) or attr values [old,new]: per-op tests, critical-path growth.',
+      description: 'Regression: window vs baseline "start/end" (default: previous) or attr values [old,new], with culprits.',
       inputSchema: z.object({
         service: z.string(),
         operation: z.string().optional(),
@@ -98,7 +97,12 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
         rows, offset: 0, limit: 20, budget: deps.limits.defaultBytes,
         meta: { window: range.window, precision },
         build: (page) => ({
-          sides: [{ side: 'baseline', ...sides[0], root, root_mean_ms: aggA.rootLatency.meanMs }, { side: 'current', ...sides[1], root, root_mean_ms: aggB.rootLatency.meanMs }], operations: page, contributors, ...(shift ? { cp_shift: shift } : {}) }),
+          operations: page,
+          critical_path: {
+            root, baseline: { ...sides[0], root_mean_ms: aggA.rootLatency.meanMs }, current: { ...sides[1], root_mean_ms: aggB.rootLatency.meanMs },
+            contributors, largest_share_shift: shift,
+          },
+        }),
         summary: (page) => {
           const regressed = page.filter((r) => r['verdict'] === 'regression').map((r) => `"${String(r['operation'])}"`);
           const why = top && top.deltaMs > 0 ? ` Root "${root}" mean ${(cp.rootDeltaMs ?? 0) >= 0 ? '+' : ''}${cp.rootDeltaMs ?? 0} ms; largest contributor ${top.service} "${top.operation}" +${top.deltaMs} ms per request.` : '';

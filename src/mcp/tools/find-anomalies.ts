@@ -30,7 +30,7 @@ export function registerFindAnomalies(server: McpServer, deps: McpDeps): void {
     deps,
     'find_anomalies',
     {
-      description: 'Minutes whose p95, error rate or throughput per operation have robust z ≥ 3.5 vs earlier days or the last hour.',
+      description: 'Anomalous minutes (robust z ≥ 3.5) of p95, error rate, throughput per operation.',
       inputSchema: z.object({ service: z.string().optional(), operation: z.string().optional(), ...timeInput }),
       outputSchema: output,
     },
