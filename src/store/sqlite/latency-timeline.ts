@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HDR_LAYOUT } from '../histograms/latency-hdr.js';
-import { sparseFromEncoded } from '../histograms/sparse-latency.js';
+import { sparseFromEncoded, type SparseHistogram } from '../histograms/sparse-latency.js';
 import type { LatencyBuckets, LatencyStep, LatencyTimeline, LatencyTimelineQuery, LatencyTimelineReader } from '../ports.js';
 import { TIMELINE_SQL } from './sql.js';
 
@@ -26,14 +26,20 @@ interface StepAcc {
 
 /**
  * Per-step count, errors and merged HDR buckets per (service, span name, kind), for anomaly detection,
- * window comparison (one step = one window) and throughput trends. One indexed range read per stored
- * series; a minute belongs to the step containing its start, and steps are aligned to the epoch so that
- * the same minute-of-day lines up across days.
+ * window comparison (one step = one window) and throughput trends. One indexed range read of (bucket,
+ * count) per stored series; a minute belongs to the step containing its start, and steps are aligned to
+ * the epoch so that the same minute-of-day lines up across days. Decoded histograms are cached while the
+ * stored count is unchanged (the writer only adds, so equal count means equal content), which makes the
+ * repeated polling an agent does for anomalies cost no decoding.
  */
 export class SqliteLatencyTimeline implements LatencyTimelineReader {
   private readonly stmt: Statements;
+  private readonly decoded = new Map<string, { count: bigint; sparse: SparseHistogram }>();
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly maxCached = 100_000,
+  ) {
     this.stmt = Object.fromEntries(
       Object.entries(TIMELINE_SQL).map(([key, sql]) => [key, db.prepare(sql).safeIntegers(true)]),
     ) as Statements;
@@ -65,11 +71,11 @@ export class SqliteLatencyTimeline implements LatencyTimelineReader {
     // Units that start inside [startNs, endNs), as HistogramCache counts them.
     const from = (q.startNs + unitNs - 1n) / unitNs;
     const to = (q.endNs + unitNs - 1n) / unitNs;
-    const statement = hourly ? (q.histograms ? this.stmt.hourRows : this.stmt.hourCounts) : q.histograms ? this.stmt.minuteRows : this.stmt.minuteCounts;
+    const statement = hourly ? this.stmt.hourCounts : this.stmt.minuteCounts;
 
     const byKey = new Map<string, { service: bigint; name: bigint; kind: number; steps: Map<number, StepAcc> }>();
     for (const s of series) {
-      const rows = statement.all(s.id, from, to) as { bucket: bigint; count: bigint; hist?: string }[];
+      const rows = statement.all(s.id, from, to) as { bucket: bigint; count: bigint }[];
       if (rows.length === 0) continue;
       const key = `${s.service_id}:${s.name_id}:${s.kind}`;
       let entry = byKey.get(key);
@@ -81,8 +87,8 @@ export class SqliteLatencyTimeline implements LatencyTimelineReader {
         const count = Number(row.count);
         step.count += count;
         if (s.is_error === 1n) step.errors += count;
-        if (step.buckets && row.hist !== undefined) {
-          const sparse = sparseFromEncoded(row.hist);
+        const sparse = step.buckets ? this.sparse(hourly, s.id, row.bucket, row.count) : null;
+        if (step.buckets && sparse) {
           for (let i = 0; i < sparse.indexes.length; i++) {
             const index = sparse.indexes[i] as number;
             step.buckets.set(index, (step.buckets.get(index) ?? 0) + (sparse.counts[i] as number));
@@ -101,6 +107,20 @@ export class SqliteLatencyTimeline implements LatencyTimelineReader {
       out.push({ service: services.get(entry.service) ?? '', operation: spanNames.get(entry.name) ?? '', kind: entry.kind, steps });
     }
     return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.operation < b.operation ? -1 : a.operation > b.operation ? 1 : a.kind - b.kind));
+  }
+
+  private sparse(hourly: boolean, seriesId: bigint, bucket: bigint, count: bigint): SparseHistogram | null {
+    const key = `${hourly ? 'h' : 'm'}${seriesId}:${bucket}`;
+    let entry = this.decoded.get(key);
+    if (entry === undefined || entry.count !== count) {
+      const row = (hourly ? this.stmt.hourHist : this.stmt.minuteHist).get(seriesId, bucket) as { hist: string } | undefined;
+      if (!row) return null;
+      entry = { count, sparse: sparseFromEncoded(row.hist) };
+      this.decoded.delete(key);
+      this.decoded.set(key, entry);
+      if (this.decoded.size > this.maxCached) this.decoded.delete(this.decoded.keys().next().value as string);
+    }
+    return entry.sparse;
   }
 
   close(): void {

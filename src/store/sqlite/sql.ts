@@ -131,7 +131,7 @@ export const METRIC_READER_SQL = {
     WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
 } as const;
 
-/** Per-step latency series (latency-timeline.ts): one range read per stored series. */
+/** Per-step latency series (latency-timeline.ts): one range read of counts per stored series, histograms only on a cache miss. */
 export const TIMELINE_SQL = {
   series: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
   serviceIdByName: 'SELECT id FROM services WHERE name = ?',
@@ -139,7 +139,7 @@ export const TIMELINE_SQL = {
   services: 'SELECT id, name FROM services',
   spanNames: 'SELECT id, name FROM span_names',
   minuteCounts: 'SELECT minute AS bucket, count FROM latency_minutes WHERE series_id = ? AND minute >= ? AND minute < ?',
-  minuteRows: 'SELECT minute AS bucket, count, hist FROM latency_minutes WHERE series_id = ? AND minute >= ? AND minute < ?',
+  minuteHist: 'SELECT hist FROM latency_minutes WHERE series_id = ? AND minute = ?',
   hourCounts: 'SELECT hour AS bucket, count FROM latency_hours WHERE series_id = ? AND hour >= ? AND hour < ?',
-  hourRows: 'SELECT hour AS bucket, count, hist FROM latency_hours WHERE series_id = ? AND hour >= ? AND hour < ?',
+  hourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
 } as const;
