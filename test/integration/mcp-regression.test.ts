@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValueType, type HrTime } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import { sendDeployWorkload, type DeployRequest, type DeployTruth } from '../helpers/deploy-workload.js';
 import { callOk, callTool, openMcpDaemon, type McpDaemon } from '../helpers/mcp-client.js';
 import { nearestRank } from '../helpers/mcp-workload.js';
@@ -42,6 +47,7 @@ describe('regression, anomalies and capacity over MCP', () => {
     opened = await openMcpDaemon('http', 'spanlens-mcp-regression-');
     const url = opened.tracesUrl;
     truth = await sendDeployWorkload({ makeExporter: () => new OTLPTraceExporter({ url, timeoutMillis: 20_000 }), nowMs: now });
+    await sendMemoryGauge(url.replace(/\/v1\/traces$/, '/v1/metrics'), truth.rampStartMs);
     for (let i = 0; i < 200; i++) {
       const ops = await call<{ operations: { count: number }[] }>('list_operations', { window: '3h', limit: 50 });
       if (ops.operations.reduce((n, o) => n + o.count, 0) === truth.spanCount) break;
@@ -144,4 +150,38 @@ describe('regression, anomalies and capacity over MCP', () => {
     const shop = answer.trends.find((t) => t.series === 'throughput shop')!;
     expect(shop.trend).toBe('no trend');
   });
+
+  it('capacity_forecast on a resource metric: slope, CI and hours until the limit', async () => {
+    const answer = await call<{ trends: { series: string; unit: string; now: number; slope_per_h: number; slope_ci: [number, number]; trend: string; eta_h: { estimate: number; soonest: number; latest: number } }[] }>('capacity_forecast', {
+      window: '1h', service: 'ramp', metrics: ['process.memory.usage'], thresholds: { 'process.memory.usage': 2e8 },
+    });
+    expect(answer.trends.map((t) => t.series).sort()).toEqual(['process.memory.usage', 'throughput ramp']);
+    const memory = answer.trends.find((t) => t.series === 'process.memory.usage')!;
+    // 1 MB more every minute: 60 MB per hour, exactly linear, so the interval is the slope itself.
+    expect(memory).toMatchObject({ unit: 'By', trend: 'up', slope_per_h: 6e7, slope_ci: [6e7, 6e7] });
+    expect(memory.eta_h.estimate).toBeCloseTo((2e8 - memory.now) / 6e7, 2);
+    const unknown = await callTool(opened!.mcp.client, 'capacity_forecast', { metrics: ['no.such.metric'] });
+    expect(unknown.isError).toBe(true);
+    expect(JSON.stringify(unknown.content)).toContain('list_metrics');
+  });
 });
+
+/** A gauge through the real OTLP metric exporter with explicit times: 100 MB + 1 MB per minute, one point a minute. */
+async function sendMemoryGauge(url: string, startMs: number): Promise<void> {
+  const hr = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
+  const exporter = new OTLPMetricExporter({ url, timeoutMillis: 20_000 });
+  const result = await new Promise<ExportResult>((resolve) => exporter.export({
+    resource: resourceFromAttributes({ 'service.name': 'ramp' }),
+    scopeMetrics: [{
+      scope: { name: 'deploy-e2e' },
+      metrics: [{
+        descriptor: { name: 'process.memory.usage', description: 'resident memory', unit: 'By', valueType: ValueType.DOUBLE },
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.GAUGE,
+        dataPoints: Array.from({ length: 60 }, (_, k) => ({ startTime: hr(startMs), endTime: hr(startMs + k * 60_000 + 30_000), attributes: {}, value: 1e8 + k * 1e6 })),
+      }],
+    }],
+  }, resolve));
+  await exporter.shutdown();
+  if (result.code !== ExportResultCode.SUCCESS) throw new Error(`metric export failed: ${String(result.error)}`);
+}
