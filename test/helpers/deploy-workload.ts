@@ -14,7 +14,9 @@ import { RecordingExporter } from './workload.js';
  * service.version is 1.0.0 before `deployAt` and 1.1.0 from it. In the burst minutes every other request
  * fails in the database (ConnectionResetError) and the root is ERROR too. A second service, `ramp`,
  * sends single-span requests whose per-minute count grows by one every minute over the last hour
- * (10 + k in minute k), a throughput trend of exactly 1 span/s per hour.
+ * (10 + k in minute k), a throughput trend of exactly 1 span/s per hour. A third, `season`, is busy
+ * (60 spans a minute) at this time of day yesterday and in the last 15 minutes, quiet (20) in the hour
+ * before, with one spike minute (120): against the same time yesterday only the spike is anomalous.
  */
 export interface DeployRequest {
   traceId: string;
@@ -32,6 +34,8 @@ export interface DeployTruth {
   requests: DeployRequest[];
   /** Start (ms) of the first ramp minute; minute k has 10 + k spans, k = 0..59. */
   rampStartMs: number;
+  /** The season service's spike minute (120 spans). */
+  seasonSpikeMs: number;
   spanCount: number;
 }
 
@@ -55,6 +59,7 @@ export async function sendDeployWorkload(options: { makeExporter: () => SpanExpo
   const v1 = tracerFor('shop', '1.0.0');
   const v2 = tracerFor('shop', '1.1.0');
   const ramp = tracerFor('ramp', '1.0.0');
+  const season = tracerFor('season', '1.0.0');
   const floorMinute = Math.floor(options.nowMs / 60_000) * 60_000;
   const deployAtMs = floorMinute - 30 * 60_000;
   const burstMinutesMs = [10, 11, 12].map((m) => deployAtMs + m * 60_000);
@@ -101,9 +106,20 @@ export async function sendDeployWorkload(options: { makeExporter: () => SpanExpo
       spanCount++;
     }
   }
+  const seasonSpikeMs = floorMinute - 10 * 60_000;
+  const seasonMinutes: [number, number][] = [];
+  for (let t = floorMinute - 86_400_000 - 40 * 60_000; t < floorMinute - 86_400_000 + 15 * 60_000; t += 60_000) seasonMinutes.push([t, 60]);
+  for (let t = floorMinute - 75 * 60_000; t < floorMinute; t += 60_000) seasonMinutes.push([t, t === seasonSpikeMs ? 120 : t < floorMinute - 15 * 60_000 ? 20 : 60]);
+  for (const [minuteMs, n] of seasonMinutes) {
+    for (let j = 0; j < n; j++) {
+      const t0 = BigInt(minuteMs + Math.floor((j * 59_000) / n)) * MS;
+      season.startSpan('GET /season', { kind: SpanKind.SERVER, root: true, startTime: hr(t0) }).end(hr(t0 + 3n * MS));
+      spanCount++;
+    }
+  }
   for (const p of providers) await p.forceFlush();
   for (const p of providers) await p.shutdown();
   const failures = recorders.flatMap((r) => r.failures);
   if (failures.length > 0) throw new Error(`export failed: ${JSON.stringify(failures[0])}`);
-  return { deployAtMs, burstMinutesMs, requests, rampStartMs, spanCount };
+  return { deployAtMs, burstMinutesMs, requests, rampStartMs, seasonSpikeMs, spanCount };
 }

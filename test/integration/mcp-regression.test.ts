@@ -49,7 +49,7 @@ describe('regression, anomalies and capacity over MCP', () => {
     truth = await sendDeployWorkload({ makeExporter: () => new OTLPTraceExporter({ url, timeoutMillis: 20_000 }), nowMs: now });
     await sendMemoryGauge(url.replace(/\/v1\/traces$/, '/v1/metrics'), truth.rampStartMs);
     for (let i = 0; i < 200; i++) {
-      const ops = await call<{ operations: { count: number }[] }>('list_operations', { window: '3h', limit: 50 });
+      const ops = await call<{ operations: { count: number }[] }>('list_operations', { window: '2d', limit: 50 });
       if (ops.operations.reduce((n, o) => n + o.count, 0) === truth.spanCount) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -135,6 +135,16 @@ describe('regression, anomalies and capacity over MCP', () => {
     expect(answer.anomalies.filter((a) => a.metric === 'throughput')).toEqual([]);
     expect(answer.anomalies.some((a) => a.metric === 'p95_ms' && a.operation === 'db query')).toBe(true);
     expect(answer.anomalies.some((a) => a.operation === 'auth check')).toBe(false);
+  });
+
+  it('find_anomalies: against the same time yesterday, busy-as-usual minutes are normal and only the spike is not', async () => {
+    const floorMinute = truth.seasonSpikeMs + 10 * 60_000;
+    const args = { service: 'season', start: iso(floorMinute - 15 * 60_000), end: iso(floorMinute - 5 * 60_000) };
+    const answer = await call<{ anomalies: { metric: string; minutes: string[]; observed: number; median: number; mad: number; z: number; baseline: string }[] }>('find_anomalies', args);
+    expect(answer.anomalies).toHaveLength(1);
+    // Poisson floor: (120 − 60)/√60.
+    expect(answer.anomalies[0]).toMatchObject({ metric: 'throughput', minutes: [iso(truth.seasonSpikeMs)], observed: 120, median: 60, mad: 0, baseline: 'same time on 1 earlier day(s)' });
+    expect(answer.anomalies[0]!.z).toBeCloseTo(60 / Math.sqrt(60), 2);
   });
 
   it('capacity_forecast: the ramp trend exactly, no trend for steady traffic, and the time to a threshold', async () => {

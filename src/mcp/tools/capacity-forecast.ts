@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { LabelMatcher } from '../../analysis/metric-source.js';
 import { queryMetrics } from '../../analysis/metrics-query.js';
 import { linearTrend, timeToThreshold, type TrendPoint } from '../../analysis/trend.js';
 import type { McpDeps } from '../deps.js';
@@ -22,6 +23,8 @@ const sig = (x: number | null): number | null => (x === null || !Number.isFinite
 
 interface Series {
   name: string;
+  /** What thresholds are keyed by: the metric name, or "throughput". */
+  key: string;
   unit: string;
   points: TrendPoint[];
 }
@@ -48,11 +51,11 @@ export function registerCapacityForecast(server: McpServer, deps: McpDeps): void
       // About 120 points; hourly rows beyond 36 h (minutes are kept for two days).
       const minutes = Math.max(1, Math.ceil(spanMs / 120 / MINUTE_MS));
       const stepMs = spanMs > 36 * HOUR_MS ? Math.ceil(minutes / 60) * HOUR_MS : minutes * MINUTE_MS;
-      const series = [...(await throughput(deps, args.service, range, stepMs, nowMs)), ...(await resourceMetrics(deps, args.metrics, range, stepMs))];
+      const series = [...(await throughput(deps, args.service, range, stepMs, nowMs)), ...(await resourceMetrics(deps, args.metrics, args.service, range, stepMs))];
       const thresholds = args.thresholds ?? {};
       const rows = series.map((s) => {
         const trend = linearTrend(s.points);
-        const threshold = thresholds[s.name] ?? (s.name.startsWith('throughput ') ? thresholds['throughput'] : undefined);
+        const threshold = thresholds[s.name] ?? thresholds[s.key];
         const eta = threshold === undefined ? null : timeToThreshold(trend, threshold);
         return {
           series: s.name, unit: s.unit, points: trend.n, now: sig(trend.intercept), slope_per_h: sig(trend.slope),
@@ -92,12 +95,17 @@ async function throughput(deps: McpDeps, service: string | undefined, range: Res
     for (let t = Math.ceil(range.startMs / stepMs) * stepMs; t + stepMs <= Math.min(range.endMs, nowMs); t += stepMs) {
       points.push({ x: (t + stepMs / 2 - range.endMs) / HOUR_MS, y: (steps.get(t) ?? 0) / (stepMs / 1000) });
     }
-    out.push({ name: `throughput ${name}`, unit: 'spans/s', points });
+    out.push({ name: `throughput ${name}`, key: 'throughput', unit: 'spans/s', points });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-async function resourceMetrics(deps: McpDeps, named: string[] | undefined, range: ResolvedRange, stepMs: number): Promise<Series[]> {
+/**
+ * One series per metric (all its series summed/averaged). With a service, only series whose service.name
+ * label is that service; metrics without that label (e.g. scraped ones labelled by job) are taken whole,
+ * and the series name says so.
+ */
+async function resourceMetrics(deps: McpDeps, named: string[] | undefined, service: string | undefined, range: ResolvedRange, stepMs: number): Promise<Series[]> {
   const out: Series[] = [];
   for (const name of named ?? DEFAULT_METRICS) {
     const found = (await deps.metrics.listMetrics({ nameContains: name, maxLabelValues: 0, limit: 100 })).metrics.find((m) => m.name === name);
@@ -106,14 +114,17 @@ async function resourceMetrics(deps: McpDeps, named: string[] | undefined, range
       continue;
     }
     const counter = (found.type === 'sum' && found.monotonic) || found.type === 'histogram' || found.type === 'exponential_histogram' || found.type === 'summary';
-    const result = await queryMetrics(deps.metrics, {
-      select: [{ metric: name, matchers: [] }], aggregation: counter ? 'rate' : 'avg', startNs: range.startNs, endNs: range.endNs,
+    const query = async (matchers: LabelMatcher[]) => queryMetrics(deps.metrics, {
+      select: [{ metric: name, matchers }], aggregation: counter ? 'rate' : 'avg', startNs: range.startNs, endNs: range.endNs,
       stepNs: BigInt(stepMs) * 1_000_000n, maxSeries: 1000, maxPoints: 1000,
     });
-    const points = (result.groups[0]?.points ?? [])
+    let result = service === undefined ? null : await query([{ label: 'service.name', op: '=', value: service }]);
+    const ofService = result !== null && result.groups.length > 0;
+    if (!ofService) result = await query([]);
+    const points = (result?.groups[0]?.points ?? [])
       .filter((p): p is { timeNs: bigint; value: number } => p.value !== null)
       .map((p) => ({ x: (Number(p.timeNs / 1_000_000n) - range.endMs) / HOUR_MS, y: p.value }));
-    out.push({ name, unit: counter ? `${found.unit || '1'}/s` : found.unit || '1', points });
+    out.push({ name: service === undefined || ofService ? name : `${name} (all services)`, key: name, unit: counter ? `${found.unit || '1'}/s` : found.unit || '1', points });
   }
   return out;
 }
