@@ -149,13 +149,15 @@ describe('regression, anomalies and capacity over MCP', () => {
 
   it('capacity_forecast: the ramp trend exactly, no trend for steady traffic, and the time to a threshold', async () => {
     const answer = await call<{ trends: { series: string; unit: string; points: number; now: number; slope_per_h: number; slope_ci: [number, number] | null; trend: string; eta_h?: { estimate: number; soonest: number; latest: number } | string }[] }>('capacity_forecast', {
-      window: '1h', thresholds: { 'throughput ramp': 5 },
+      // Ending at the last whole minute sent, so the answer does not depend on when the call runs.
+      window: '1h', end: iso(truth.rampStartMs + 60 * 60_000), thresholds: { 'throughput ramp': 5 },
     });
     const ramp = answer.trends.find((t) => t.series === 'throughput ramp')!;
-    expect(ramp).toMatchObject({ unit: 'spans/s', trend: 'up', slope_per_h: 1 });
+    // 60 minute steps, minute k at (10 + k)/60 spans/s around its midpoint; at the window's end (k = 59.5) 69.5/60.
+    expect(ramp).toMatchObject({ unit: 'spans/s', points: 60, trend: 'up', slope_per_h: 1, now: Number((69.5 / 60).toPrecision(4)) });
     expect(ramp.slope_ci).toEqual([1, 1]);
     const eta = ramp.eta_h as { estimate: number; soonest: number; latest: number };
-    expect(eta.estimate).toBeCloseTo(5 - ramp.now, 2);
+    expect(eta.estimate).toBeCloseTo(5 - 69.5 / 60, 3);
     expect(eta.soonest).toBeCloseTo(eta.estimate, 6);
     const shop = answer.trends.find((t) => t.series === 'throughput shop')!;
     expect(shop.trend).toBe('no trend');
@@ -163,13 +165,15 @@ describe('regression, anomalies and capacity over MCP', () => {
 
   it('capacity_forecast on a resource metric: slope, CI and hours until the limit', async () => {
     const answer = await call<{ trends: { series: string; unit: string; now: number; slope_per_h: number; slope_ci: [number, number]; trend: string; eta_h: { estimate: number; soonest: number; latest: number } }[] }>('capacity_forecast', {
-      window: '1h', service: 'ramp', metrics: ['process.memory.usage'], thresholds: { 'process.memory.usage': 2e8 },
+      window: '1h', end: iso(truth.rampStartMs + 60 * 60_000), service: 'ramp', metrics: ['process.memory.usage'], thresholds: { 'process.memory.usage': 2e8 },
     });
     expect(answer.trends.map((t) => t.series).sort()).toEqual(['process.memory.usage', 'throughput ramp']);
     const memory = answer.trends.find((t) => t.series === 'process.memory.usage')!;
     // 1 MB more every minute: 60 MB per hour, exactly linear, so the interval is the slope itself.
-    expect(memory).toMatchObject({ unit: 'By', trend: 'up', slope_per_h: 6e7, slope_ci: [6e7, 6e7] });
-    expect(memory.eta_h.estimate).toBeCloseTo((2e8 - memory.now) / 6e7, 2);
+    // A metric step's value is placed at the step's end (query_metrics' convention), so the last
+    // minute's point (100 MB + 59 MB) sits at the window's end.
+    expect(memory).toMatchObject({ unit: 'By', trend: 'up', slope_per_h: 6e7, slope_ci: [6e7, 6e7], now: 1.59e8 });
+    expect(memory.eta_h.estimate).toBeCloseTo((2e8 - 1.59e8) / 6e7, 4);
     const unknown = await callTool(opened!.mcp.client, 'capacity_forecast', { metrics: ['no.such.metric'] });
     expect(unknown.isError).toBe(true);
     expect(JSON.stringify(unknown.content)).toContain('list_metrics');

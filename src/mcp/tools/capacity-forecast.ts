@@ -6,8 +6,8 @@ import { linearTrend, timeToThreshold, type TrendPoint } from '../../analysis/tr
 import type { McpDeps } from '../deps.js';
 import { ToolError, unknownServiceError } from '../errors.js';
 import { defineTool } from '../register.js';
-import { boundedResult, metaSchema } from '../result.js';
-import { resolveRange, type ResolvedRange } from '../time-input.js';
+import { boundedResult, budgetInput, budgetOf, metaSchema } from '../result.js';
+import { resolveRange, timeInput, type ResolvedRange } from '../time-input.js';
 
 const output = z.object({
   trends: z.array(z.looseObject({})),
@@ -40,7 +40,7 @@ export function registerCapacityForecast(server: McpServer, deps: McpDeps): void
         service: z.string().optional(),
         metrics: z.array(z.string()).optional(),
         thresholds: z.record(z.string(), z.number()).optional(),
-        window: z.string().optional(),
+        ...timeInput, ...budgetInput,
       }),
       outputSchema: output,
     },
@@ -67,7 +67,7 @@ export function registerCapacityForecast(server: McpServer, deps: McpDeps): void
       });
       rows.sort((a, b) => Number(b.trend !== 'no trend') - Number(a.trend !== 'no trend') || a.series.localeCompare(b.series));
       return boundedResult({
-        rows, offset: 0, limit: 50, budget: deps.limits.defaultBytes,
+        rows, offset: 0, limit: Number.MAX_SAFE_INTEGER, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision: `OLS over ${stepMs / MINUTE_MS}-minute steps, 95% slope CI` },
         build: (page) => ({ trends: page }),
         summary: (page) => page.length === 0

@@ -5,7 +5,7 @@ import type { TraceSpan } from '../../model/trace.js';
 import type { McpDeps } from '../deps.js';
 import { ToolError } from '../errors.js';
 import { defineTool } from '../register.js';
-import { boundedResult, metaSchema, round } from '../result.js';
+import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
 import { kindName } from '../operations.js';
 import { resolveRange, timeInput, toResolved, type ResolvedRange } from '../time-input.js';
 import { sampleTraces } from '../trace-sample.js';
@@ -42,7 +42,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
         baseline: z.string().optional(),
         attr: z.string().optional(),
         values: z.array(z.string()).optional(),
-        ...timeInput,
+        ...timeInput, ...budgetInput,
       }),
       outputSchema: output,
     },
@@ -94,7 +94,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
         ...(top?.exemplarTraceId ? [`get_trace(trace_id="${top.exemplarTraceId}")`] : []),
       ];
       return boundedResult({
-        rows, offset: 0, limit: 20, budget: deps.limits.defaultBytes,
+        rows, offset: 0, limit: Number.MAX_SAFE_INTEGER, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision },
         build: (page) => ({
           operations: page,

@@ -6,7 +6,7 @@ import type { LatencyTimeline } from '../../store/ports.js';
 import type { McpDeps } from '../deps.js';
 import { ToolError, unknownServiceError } from '../errors.js';
 import { defineTool } from '../register.js';
-import { boundedResult, iso, metaSchema, round } from '../result.js';
+import { boundedResult, budgetInput, budgetOf, iso, metaSchema, round } from '../result.js';
 import { kindName } from '../operations.js';
 import { resolveRange, timeInput } from '../time-input.js';
 
@@ -31,7 +31,7 @@ export function registerFindAnomalies(server: McpServer, deps: McpDeps): void {
     'find_anomalies',
     {
       description: 'Anomalous minutes (robust z ≥ 3.5) of p95, error rate, throughput per operation.',
-      inputSchema: z.object({ service: z.string().optional(), operation: z.string().optional(), ...timeInput }),
+      inputSchema: z.object({ service: z.string().optional(), operation: z.string().optional(), ...timeInput, ...budgetInput }),
       outputSchema: output,
     },
     async (args) => {
@@ -87,7 +87,7 @@ export function registerFindAnomalies(server: McpServer, deps: McpDeps): void {
         `compare_windows(service="${top.service}", start="${top.minutes[0]}", end="${iso(Date.parse(top.minutes[top.minutes.length - 1]!) + MINUTE_MS)}")`,
       ];
       return boundedResult({
-        rows, offset: 0, limit: 30, budget: deps.limits.defaultBytes,
+        rows, offset: 0, limit: Number.MAX_SAFE_INTEGER, budget: budgetOf(args.max_bytes, deps.limits),
         meta: { window: range.window, precision: 'per-minute HDR histograms and counts' },
         build: (page) => ({ anomalies: page }),
         summary: (page) => page.length === 0
