@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { compareOperations, contributorsOf, type Contributor, type OperationComparison, type SideStats } from '../../analysis/window-compare.js';
+import { compareOperations, contributorsOf, type Contributor, type OperationComparison, type SideOperation, type SideStats } from '../../analysis/window-compare.js';
 import type { TraceSpan } from '../../model/trace.js';
 import type { McpDeps } from '../deps.js';
 import { ToolError } from '../errors.js';
@@ -55,7 +55,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
       const root = args.operation ?? entryOperation(rangeOps);
       if (root === undefined) throw new ToolError(`no spans of ${args.service} in ${range.window.start}/${range.window.end}: widen the window`);
 
-      let opsA: Parameters<typeof compareOperations>[0];
+      let opsA: SideOperation[];
       let opsB = rangeOps;
       let tracesA: TraceSpan[][];
       let tracesB: TraceSpan[][];
@@ -90,7 +90,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
       const shift = cp.largestShareShift === null ? null : { ...contributorRow(cp.largestShareShift), share_delta: round(cp.largestShareShift.shareDelta, 3) };
       const top = cp.contributors[0];
       const hints = [
-        `find_bottlenecks(service="${args.service}", operation="${root}")`,
+        `find_bottlenecks(service="${args.service}", operation="${root}", start="${range.window.start}", end="${range.window.end}")`,
         ...(top?.exemplarTraceId ? [`get_trace(trace_id="${top.exemplarTraceId}")`] : []),
       ];
       return boundedResult({
