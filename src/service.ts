@@ -6,6 +6,7 @@ import { IngestCounters } from './telemetry/ingest-counters.js';
 import { IngestLimiter } from './processing/limiter.js';
 import { SqliteSpanStore } from './store/sqlite/span-store.js';
 import { SqliteSpanReader } from './store/sqlite/span-reader.js';
+import { SqliteLatencyTimeline } from './store/sqlite/latency-timeline.js';
 import { openReaderDb } from './store/sqlite/open.js';
 import { OtlpGrpcReceiver } from './receivers/otlp/grpc.js';
 import { OtlpHttpReceiver } from './receivers/otlp/http.js';
@@ -103,6 +104,8 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     stops.push(async () => reader.close());
     const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
     stops.push(async () => metricReader.close());
+    const timeline = new SqliteLatencyTimeline(openReaderDb(dataDir));
+    stops.push(async () => timeline.close());
 
     const writable = new WritableProbe(dataDir);
     const readiness = {
@@ -174,6 +177,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       },
       status: () => statusSnapshot(config, store, counters, addresses, startedAt),
       alerts,
+      timeline,
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);

@@ -6,6 +6,7 @@ import type {
   TraceSpanReader,
 } from '../store/ports.js';
 import type { AlertsPort } from '../store/ports.js';
+import type { LatencyTimelineReader } from '../store/ports.js';
 
 /** What get_status reports; the composition root gathers it from the running components. */
 export interface StatusSnapshot {
@@ -73,4 +74,6 @@ export interface McpDeps {
   onToolCall?: (call: ToolCallRecord) => void;
   /** Alert rules, states and history (alerts, manage_alert_rule); absent when alerting is not running. */
   alerts?: AlertsPort;
+  /** Per-step counts, errors and HDR buckets (compare_windows, find_anomalies, capacity_forecast). */
+  timeline: LatencyTimelineReader;
 }

@@ -201,4 +201,48 @@ export interface AlertsPort {
   /** Validates and stores an MCP-managed rule; config rules cannot be replaced. */
   upsertRule(spec: Record<string, unknown>): Promise<AlertWriteResult>;
   deleteRule(name: string): Promise<{ ok: true } | { ok: false; error: string }>;
+// ---- Per-step latency series (issue 5: window comparison, anomalies, capacity) ----
+
+export interface LatencyTimelineQuery {
+  /** All services when absent. */
+  service?: string;
+  operation?: string;
+  /** OTLP SpanKinds to include; all kinds when absent. */
+  kinds?: readonly number[];
+  /** Stored minutes (hours) that start in [startNs, endNs). */
+  startNs: bigint;
+  endNs: bigint;
+  /** A multiple of 60,000; a multiple of 3,600,000 reads the hourly rows. Steps are epoch-aligned. */
+  stepMs: number;
+  /** Decode the histograms; false gives counts and errors only (no decode, much cheaper). */
+  histograms: boolean;
+}
+
+/** A latency distribution as its non-empty HDR buckets, ascending; each bucket is one tie group. */
+export interface LatencyBuckets {
+  /** The bucket's highest equivalent value (what a percentile read returns), µs. */
+  upperUs: number[];
+  counts: number[];
+}
+
+export interface LatencyStep {
+  /** Epoch ms of the step's start (a multiple of stepMs). */
+  startMs: number;
+  count: number;
+  errors: number;
+  /** Every span of the step (error or not); null when histograms were not asked for. */
+  buckets: LatencyBuckets | null;
+}
+
+/** One (service, span name, kind): its non-empty steps, ascending. */
+export interface LatencyTimeline {
+  service: string;
+  operation: string;
+  kind: number;
+  steps: LatencyStep[];
+}
+
+export interface LatencyTimelineReader {
+  /** Null when the service (or the operation within it) is unknown. */
+  latencyTimeline(query: LatencyTimelineQuery): Promise<LatencyTimeline[] | null>;
 }

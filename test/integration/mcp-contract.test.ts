@@ -37,6 +37,9 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
       { action: 'upsert', name: 'contract-p95', rule: { type: 'latency', service: 'contract-svc', percentile: 95, op: '>', threshold: 2000, for: '5m' } },
       { action: 'delete', name: 'contract-p95' },
     ],
+    compare_windows: [{ service: 'contract-svc', window: '1h' }, { service: 'contract-svc', operation: 'GET /checkout', window: '1d', attr: 'service.version', values: ['2.0.0', '2.0.1'] }],
+    find_anomalies: [{}, { service: 'contract-svc', window: '2h' }],
+    capacity_forecast: [{}, { service: 'contract-svc', window: '1d', thresholds: { throughput: 100 } }],
   };
 }
 

@@ -12,6 +12,9 @@ import { registerListServices } from './list-services.js';
 import { registerServiceMap } from './service-map.js';
 import { registerAlerts } from './alerts.js';
 import { registerManageAlertRule } from './manage-alert-rule.js';
+import { registerCompareWindows } from './compare-windows.js';
+import { registerFindAnomalies } from './find-anomalies.js';
+import { registerCapacityForecast } from './capacity-forecast.js';
 
 /** The default toolset, in drill-down order. */
 export function registerTools(server: McpServer, deps: McpDeps): void {
@@ -27,4 +30,7 @@ export function registerTools(server: McpServer, deps: McpDeps): void {
   registerGetCriticalPath(server, deps);
   registerAlerts(server, deps);
   registerManageAlertRule(server, deps);
+  registerCompareWindows(server, deps);
+  registerFindAnomalies(server, deps);
+  registerCapacityForecast(server, deps);
 }

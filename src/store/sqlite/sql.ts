@@ -145,4 +145,15 @@ export const ALERT_SQL = {
   recentHistory: 'SELECT entry FROM alert_history ORDER BY id DESC LIMIT ?',
   recentHistoryOfRule: 'SELECT entry FROM alert_history WHERE rule = ? ORDER BY id DESC LIMIT ?',
   deleteHistoryBefore: 'DELETE FROM alert_history WHERE id IN (SELECT id FROM alert_history WHERE at_ms < ? LIMIT ?)',
+/** Per-step latency series (latency-timeline.ts): one range read of counts per stored series, histograms only on a cache miss. */
+export const TIMELINE_SQL = {
+  series: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
+  serviceIdByName: 'SELECT id FROM services WHERE name = ?',
+  spanNameIdByName: 'SELECT id FROM span_names WHERE name = ?',
+  services: 'SELECT id, name FROM services',
+  spanNames: 'SELECT id, name FROM span_names',
+  minuteCounts: 'SELECT minute AS bucket, count FROM latency_minutes WHERE series_id = ? AND minute >= ? AND minute < ?',
+  minuteHist: 'SELECT hist FROM latency_minutes WHERE series_id = ? AND minute = ?',
+  hourCounts: 'SELECT hour AS bucket, count FROM latency_hours WHERE series_id = ? AND hour >= ? AND hour < ?',
+  hourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
 } as const;
