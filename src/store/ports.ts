@@ -201,6 +201,8 @@ export interface AlertsPort {
   /** Validates and stores an MCP-managed rule; config rules cannot be replaced. */
   upsertRule(spec: Record<string, unknown>): Promise<AlertWriteResult>;
   deleteRule(name: string): Promise<{ ok: true } | { ok: false; error: string }>;
+}
+
 // ---- Per-step latency series (issue 5: window comparison, anomalies, capacity) ----
 
 export interface LatencyTimelineQuery {

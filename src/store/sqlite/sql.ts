@@ -145,6 +145,8 @@ export const ALERT_SQL = {
   recentHistory: 'SELECT entry FROM alert_history ORDER BY id DESC LIMIT ?',
   recentHistoryOfRule: 'SELECT entry FROM alert_history WHERE rule = ? ORDER BY id DESC LIMIT ?',
   deleteHistoryBefore: 'DELETE FROM alert_history WHERE id IN (SELECT id FROM alert_history WHERE at_ms < ? LIMIT ?)',
+} as const;
+
 /** Per-step latency series (latency-timeline.ts): one range read of counts per stored series, histograms only on a cache miss. */
 export const TIMELINE_SQL = {
   series: 'SELECT id, service_id, name_id, kind, is_error FROM latency_series',
