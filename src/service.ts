@@ -21,6 +21,10 @@ import { createMcpServer } from './mcp/server.js';
 import { McpHttpHandler } from './mcp/transports/http.js';
 import type { Caller, McpDeps, StatusSnapshot } from './mcp/deps.js';
 import type { McpServer } from './mcp/server.js';
+import { SqliteSloCatalog, type SloValidator } from './store/sqlite/slo-store.js';
+import { SqliteSloReader } from './store/sqlite/slo-reader.js';
+import { parseSloDefinition, sloToConfigShape } from './config/slo-schema.js';
+import type { SloEventSources } from './analysis/slo-events.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -42,6 +46,8 @@ export interface Spanlens {
   createMcpServer(caller?: Caller): McpServer;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
   shutdown(): Promise<void>;
+  /** SLO definitions and their event sources (slo_status; the alert engine's SLO burn-rate rules). */
+  readonly slos: { catalog: SqliteSloCatalog; events: SloEventSources };
 }
 
 /**
@@ -99,6 +105,17 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     stops.push(async () => reader.close());
     const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
     stops.push(async () => metricReader.close());
+    const sloCatalog = new SqliteSloCatalog(dataDir, validateSlo);
+    stops.push(async () => sloCatalog.close());
+    sloCatalog.syncConfig(config.slos.map(sloToConfigShape), Date.now());
+    const sloReaderDb = openReaderDb(dataDir);
+    stops.push(async () => {
+      sloReaderDb.close();
+    });
+    const slos = {
+      catalog: sloCatalog,
+      events: { reader: new SqliteSloReader(sloReaderDb), metrics: metricReader, minuteRetentionMs: config.storage.retention.latencyMinutesMaxAge },
+    };
 
     const writable = new WritableProbe(dataDir);
     const readiness = {
@@ -153,6 +170,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         maxAnalysisTraces: config.mcp.maxAnalysisTraces,
       },
       status: () => statusSnapshot(config, store, counters, addresses, startedAt),
+      slos,
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
@@ -212,6 +230,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       scraper,
       selfMetrics,
       createMcpServer: newMcpServer,
+      slos,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),
     };
   } catch (err) {
@@ -219,6 +238,11 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     throw err;
   }
 }
+
+const validateSlo: SloValidator = (raw) => {
+  const parsed = parseSloDefinition(raw);
+  return parsed.ok ? { ok: true, value: parsed.value, canonical: sloToConfigShape(parsed.value) } : parsed;
+};
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { byteSize, duration, endpoint } from './units.js';
+import { slosSchema } from './slo-schema.js';
 
 /**
  * The whole configuration, with every default. A YAML file, then SPANLENS_* / OTEL_* environment
@@ -123,6 +124,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     shutdown: z.object({ timeout: duration.prefault('10s') }).strict().prefault({}),
+    /** SLO definitions (slo-schema.ts, config/slo-example.yaml); more can be added over MCP (manage_slo). */
+    slos: slosSchema,
   })
   .strict();
 

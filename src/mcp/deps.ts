@@ -1,7 +1,9 @@
 import type { MetricSource } from '../analysis/metric-source.js';
+import type { SloEventSources } from '../analysis/slo-events.js';
 import type {
   LatencyReader,
   OperationStatsReader,
+  SloCatalog,
   SpanReader,
   TraceSpanReader,
 } from '../store/ports.js';
@@ -70,4 +72,6 @@ export interface McpDeps {
   caller: Caller;
   /** Called once per tool call after it finishes (audit log). */
   onToolCall?: (call: ToolCallRecord) => void;
+  /** SLO definitions and what they are evaluated on (slo_status, manage_slo, spanlens://slos). */
+  slos: { catalog: SloCatalog; events: SloEventSources };
 }

@@ -139,3 +139,16 @@ export interface OperationStatsReader {
   /** Null when the service is unknown. Rows in no particular order. */
   operationStats(query: OperationStatsQuery): Promise<OperationStats[] | null>;
 }
+
+// ---- SLOs (issue 5): declared in analysis (which evaluates them), implemented in store/sqlite ----
+
+export type {
+  SloBucket,
+  SloBucketQuery,
+  SloBucketResult,
+  SloCatalog,
+  SloEventReader,
+  SloSource,
+  StoredSlo,
+} from '../analysis/slo-source.js';
+export { SloDefinitionError } from '../analysis/slo-source.js';

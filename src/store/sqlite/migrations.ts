@@ -92,4 +92,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX latency_hours_by_hour ON latency_hours (hour, series_id, count);
   CREATE INDEX latency_minutes_by_minute ON latency_minutes (minute, series_id, count);
   `,
+  /* 4: SLO definitions (slo-store.ts): config ones mirrored at start, MCP-managed ones kept across restarts */ `
+  CREATE TABLE slo_definitions (
+    name TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('config', 'mcp')), definition TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
+  `,
 ];
