@@ -157,14 +157,17 @@ export function periodLengthMs(period: SloPeriod, nowMs: number): number {
 
 /**
  * The status of one SLO from its event counts (SLO-v1). Verdict per objective: `violated` when the
- * period's SLI is below target (budget spent), `at_risk` when a burn-rate alert fires or the budget
- * would run out before the period ends at the current 1 h burn rate, else `ok`; the SLO's verdict is the
- * worst of its objectives.
+ * period's SLI is below target (budget spent), `at_risk` when a burn-rate alert fires or, at the current
+ * 1 h burn rate, the budget would run out before the calendar period ends (rolling: within one period
+ * length from now, i.e. burn(1h) > budget remaining), else `ok`; the SLO's verdict is the worst of its
+ * objectives.
  */
 export function sloStatus(slo: SloDefinition, events: SloEvents, nowMs: number): SloStatus {
   const specs = objectivesOf(slo);
   const periodEnd = 'rollingMs' in slo.period ? nowMs : events.periodStartMs + periodLengthMs(slo.period, nowMs);
-  const objectives = specs.map((spec) => objectiveStatus(spec, events.objectives[spec.name] ?? emptyEvents(), slo.period, nowMs, periodEnd, events));
+  // Rolling: at risk if the budget would run out within one period from now; calendar: before month end.
+  const horizon = 'rollingMs' in slo.period ? nowMs + slo.period.rollingMs : periodEnd;
+  const objectives = specs.map((spec) => objectiveStatus(spec, events.objectives[spec.name] ?? emptyEvents(), slo.period, nowMs, horizon, events));
   const requests = objectives[0]?.events ?? 0;
   const verdict = worst(objectives.map((o) => o.state));
   return {
@@ -194,7 +197,7 @@ function objectiveStatus(
   ev: ObjectiveEvents,
   period: SloPeriod,
   nowMs: number,
-  periodEndMs: number,
+  horizonMs: number,
   events: SloEvents,
 ): ObjectiveStatus {
   const { total, bad } = ev.period;
@@ -216,7 +219,7 @@ function objectiveStatus(
   const percentileValueMs = spec.kind === 'latency' ? percentileFor(spec.target, events.latencyMs) : undefined;
   let state: SloVerdict = 'ok';
   if (!compliant) state = 'violated';
-  else if (alerts.some((a) => a.firing) || (exhaustionAtMs !== null && exhaustionAtMs < periodEndMs)) state = 'at_risk';
+  else if (alerts.some((a) => a.firing) || (exhaustionAtMs !== null && exhaustionAtMs < horizonMs)) state = 'at_risk';
   return {
     ...spec,
     events: total,

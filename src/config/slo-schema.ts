@@ -15,7 +15,8 @@ const fraction = z.number().gt(0).lt(1);
 /** 0.999, or a percentage string "99.9%". */
 const target = z.union([fraction, z.string().regex(/^\d+(\.\d+)?%$/, 'a fraction like 0.999 or a percentage like "99.9%"')]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
-  const f = Number(v.slice(0, -1)) / 100;
+  // toPrecision: 99.9 / 100 is 0.9990000000000001 in binary floating point.
+  const f = Number((Number(v.slice(0, -1)) / 100).toPrecision(12));
   if (!(f > 0 && f < 1)) {
     ctx.addIssue({ code: 'custom', message: `${v} must be between 0% and 100% (exclusive)` });
     return z.NEVER;
