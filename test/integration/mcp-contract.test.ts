@@ -13,6 +13,8 @@ import { callOk, callTool, openMcpDaemon, resultBytes, type McpConnection, type 
 
 const TOOL_LIST_MAX_BYTES = 20 * 1024;
 const HARD_CAP = 24 * 1024;
+/** Tools that change stored state: readOnlyHint false, refused over HTTP unless mcp.allowWrites. */
+const WRITE_TOOLS = new Set(['manage_slo']);
 
 /** Valid example arguments for every tool; the test fails if a listed tool has no entry. */
 function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]> {
@@ -32,6 +34,11 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
     find_bottlenecks: [{ service: 'contract-svc', operation: 'GET /checkout', window: '1d' }],
     service_map: [{ window: '1d' }],
     find_errors: [{ window: '1d' }],
+    slo_status: [{}],
+    manage_slo: [
+      { action: 'upsert', name: 'contract-slo', definition: { service: 'contract-svc', objectives: { availability: 0.99, latency: [{ thresholdMs: 100, target: 0.9 }] } } },
+      { action: 'delete', name: 'contract-slo' },
+    ],
   };
 }
 
@@ -68,7 +75,7 @@ for (const transport of ['http', 'stdio'] as const) {
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(exampleCalls("")).sort());
       for (const tool of tools) {
         expect(tool.name).toMatch(/^[a-z][a-z0-9_]{1,63}$/);
-        expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+        expect(tool.annotations?.readOnlyHint, tool.name).toBe(!WRITE_TOOLS.has(tool.name));
         expect(tool.outputSchema, tool.name).toBeDefined();
         expect(tool.inputSchema.type).toBe('object');
       }
@@ -83,6 +90,12 @@ for (const transport of ['http', 'stdio'] as const) {
         for (const args of examples!) {
           // The SDK client validates structuredContent against outputSchema and throws if it does not match.
           const result = await callTool(mcp.client, tool.name, args);
+          if (transport === 'http' && WRITE_TOOLS.has(tool.name)) {
+            // The contract daemon keeps the default mcp.allowWrites: false.
+            expect(result.isError, tool.name).toBe(true);
+            expect(JSON.stringify(result.content)).toMatch(/mcp\.allowWrites/);
+            continue;
+          }
           expect(result.isError, `${tool.name} ${JSON.stringify(args)}: ${JSON.stringify(result.content)}`).toBeFalsy();
           expect(result.structuredContent, tool.name).toBeDefined();
           const meta = (result.structuredContent as { meta: { bytes: number; truncated: boolean } }).meta;
