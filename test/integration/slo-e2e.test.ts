@@ -1,3 +1,4 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -196,9 +197,9 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
     expect(all.slos.map((x) => [x.name, x.verdict])).toEqual([['apes-ml-pipeline', 'violated']]);
     expect(all.slos[0]!.objectives).toHaveLength(4);
     expect(all.hints[0]).toBe('slo_status(slo="apes-ml-pipeline")');
-    const slos = JSON.parse((await mcp.client.readResource({ uri: 'spanlens://slos' })).contents[0]!.text as string) as { slos: { name: string; source: string; definition: { period: string } }[] };
+    const slos = (await readJson(mcp.client, 'spanlens://slos')) as { slos: { name: string; source: string; definition: { period: string } }[] };
     expect(slos.slos).toMatchObject([{ name: 'apes-ml-pipeline', source: 'config', definition: { period: '30d', service: 'apes-ml-pipeline' } }]);
-    const services = JSON.parse((await mcp.client.readResource({ uri: 'spanlens://services' })).contents[0]!.text as string) as { services: { name: string; span_count: number; operations_24h: number }[] };
+    const services = (await readJson(mcp.client, 'spanlens://services')) as { services: { name: string; span_count: number; operations_24h: number }[] };
     // Every request is two spans (entry + CLIENT child); the 10-day-old ones count too (hour rows).
     expect(services.services).toEqual([{ name: 'apes-ml-pipeline', span_count: 2 * sent.length, operations_24h: 3 }]);
   });
@@ -214,3 +215,8 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
     expect((inference.messages[0]!.content as { text: string }).text).toContain('analyze_inference(service="apes-ml-pipeline"');
   });
 });
+
+async function readJson(client: Client, uri: string): Promise<unknown> {
+  const { contents } = await client.readResource({ uri });
+  return JSON.parse((contents[0] as { text: string }).text) as unknown;
+}

@@ -1,3 +1,4 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir, startTestDaemon } from '../helpers/daemon.js';
 import { callOk, callTool, connectHttp, connectStdio } from '../helpers/mcp-client.js';
@@ -72,7 +73,7 @@ describe('manage_slo', () => {
     daemon = await startTestDaemon({ dataDir, config });
     mcp = await connectHttp(daemon.apiUrl);
     try {
-      const resource = JSON.parse((await mcp.client.readResource({ uri: 'spanlens://slos' })).contents[0]!.text as string) as { slos: { name: string; source: string; definition: { period: unknown } }[] };
+      const resource = (await readJson(mcp.client, 'spanlens://slos')) as { slos: { name: string; source: string; definition: { period: unknown } }[] };
       expect(resource.slos.map((s) => [s.name, s.source, s.definition.period])).toEqual([['from-config', 'config', '30d'], ['ingest', 'mcp', '7d']]);
       const detail = await callOk<{ slos: { name: string; source: string; period: string; requests: number }[] }>(mcp.client, 'slo_status', { slo: 'ingest' });
       expect(detail.slos[0]).toMatchObject({ name: 'ingest', source: 'mcp', period: '7d', requests: 0 });
@@ -101,3 +102,8 @@ describe('manage_slo', () => {
     }
   }, 60_000);
 });
+
+async function readJson(client: Client, uri: string): Promise<unknown> {
+  const { contents } = await client.readResource({ uri });
+  return JSON.parse((contents[0] as { text: string }).text) as unknown;
+}
