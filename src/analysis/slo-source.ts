@@ -17,12 +17,15 @@ export interface SloBucketQuery {
   kinds: readonly number[];
   /** Latency thresholds (µs): each bucket reports how many spans took at most this long. */
   thresholdsUs: readonly number[];
-  /** First minute wanted. Whole hours before `minutesFrom` come from hour rows (a partial first hour is left out). */
+  /** First minute wanted (inclusive). */
   fromMinute: number;
-  /** Hour-aligned: minute rows from here on (minute rows are kept for less time than hour rows). */
-  minutesFrom: number;
   /** Last minute wanted (inclusive). */
   toMinute: number;
+  /**
+   * Epoch hours read from minute rows (the hours holding a window edge, within minute retention); every
+   * other hour comes from its hour row, and only when it starts at or after fromMinute.
+   */
+  minuteHours: readonly number[];
   /** The merged latency distribution covers buckets starting at or after this minute. */
   latencyFromMinute: number;
 }

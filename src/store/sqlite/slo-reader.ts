@@ -21,7 +21,7 @@ interface Entry {
  */
 export class SqliteSloReader implements SloEventReader {
   private readonly stmt: Statements;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<number, Entry>();
 
   constructor(db: Database.Database, private readonly maxEntries = 100_000) {
     this.stmt = Object.fromEntries(PICK.map((k) => [k, db.prepare(READER_SQL[k]).safeIntegers(true)])) as Statements;
@@ -39,9 +39,7 @@ export class SqliteSloReader implements SloEventReader {
     const operations: string[] = [];
     const opIndex = new Map<string, number>();
     const buckets = new Map<string, SloBucket>();
-    const hourFrom = Math.ceil(q.fromMinute / 60);
-    const hourTo = Math.floor(q.minutesFrom / 60);
-    const minuteFrom = Math.max(q.fromMinute, q.minutesFrom);
+    const ranges = bucketRanges(q);
     for (const s of series) {
       const name = names.get(s.name_id) ?? '';
       let op = opIndex.get(name);
@@ -50,9 +48,7 @@ export class SqliteSloReader implements SloEventReader {
         operations.push(name);
       }
       const isError = s.is_error === 1n;
-      const ranges: ['h' | 'm', number, number][] = [['h', hourFrom, hourTo], ['m', minuteFrom, q.toMinute + 1]];
       for (const [unit, from, to] of ranges) {
-        if (from >= to) continue;
         const counts = unit === 'h' ? this.stmt.latencyHourCounts : this.stmt.latencyMinuteCounts;
         for (const row of counts.all(s.id, from, to) as { bucket: bigint; count: bigint }[]) {
           const sparse = this.sparse(unit, s.id, row.bucket, row.count);
@@ -72,7 +68,8 @@ export class SqliteSloReader implements SloEventReader {
   }
 
   private sparse(unit: 'h' | 'm', seriesId: bigint, bucket: bigint, count: bigint): SparseHistogram | null {
-    const key = `${unit}${seriesId}:${bucket}`;
+    // Series ids stay below 2^20 and minutes below 2^32 (as in latency-store.ts): an exact double.
+    const key = (Number(seriesId) * 2 ** 32 + Number(bucket)) * 2 + (unit === 'h' ? 1 : 0);
     let entry = this.entries.get(key);
     if (entry === undefined || entry.count !== count) {
       const row = (unit === 'h' ? this.stmt.latencyHourHist : this.stmt.latencyMinuteHist).get(seriesId, bucket) as { hist: string } | undefined;
@@ -80,10 +77,29 @@ export class SqliteSloReader implements SloEventReader {
       entry = { count, sparse: sparseFromEncoded(row.hist) };
       this.entries.delete(key);
       this.entries.set(key, entry);
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as number);
     }
     return entry.sparse;
   }
+}
+
+/**
+ * The row ranges to read, [unit, from, to) in hours or minutes: minute rows for the hours listed in
+ * minuteHours (clipped to [fromMinute, toMinute]), hour rows for every other hour starting in range.
+ */
+export function bucketRanges(q: Pick<SloBucketQuery, 'fromMinute' | 'toMinute' | 'minuteHours'>): ['h' | 'm', number, number][] {
+  const out: ['h' | 'm', number, number][] = [];
+  const last = Math.floor(q.toMinute / 60);
+  const inRange = [...new Set(q.minuteHours)].filter((h) => h >= Math.floor(q.fromMinute / 60) && h <= last).sort((a, b) => a - b);
+  // Next hour still to cover with hour rows; a partial first hour without minute rows is left out.
+  let next = Math.ceil(q.fromMinute / 60);
+  for (const h of inRange) {
+    if (h > next) out.push(['h', next, h]);
+    out.push(['m', Math.max(h * 60, q.fromMinute), Math.min(h * 60 + 60, q.toMinute + 1)]);
+    next = Math.max(next, h + 1);
+  }
+  if (next <= last) out.push(['h', next, last + 1]);
+  return out;
 }
 
 /** The last HDR bucket index whose every value (highest equivalent value) is ≤ thresholdUs; −1 if none. */
