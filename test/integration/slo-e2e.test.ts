@@ -181,6 +181,14 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
     expect(s.top_consumers[0]!.bad['availability']).toBe(top[1]);
   });
 
+  it('a small byte budget keeps the alert rows that fire and says how many were left out', async () => {
+    const full = await callOk<Detail>(mcp.client, 'slo_status', { slo: 'apes-ml-pipeline' });
+    const small = await callOk<Detail & { slos: { alerts_omitted?: string }[] }>(mcp.client, 'slo_status', { slo: 'apes-ml-pipeline', max_bytes: 1024 });
+    const firing = full.slos[0]!.alerts.filter((a) => a.firing);
+    expect(small.slos[0]!.alerts).toEqual(firing);
+    expect(small.slos[0]!.alerts_omitted).toMatch(new RegExp(`^${12 - firing.length} quiet alert rows left out`));
+  });
+
   it('percentiles over the period come from the HDR histograms (within 0.1 %)', async () => {
     const detail = await callOk<Detail>(mcp.client, 'slo_status', { slo: 'apes-ml-pipeline' });
     const durations = sent.map((x) => x.durationMs).sort((a, b) => a - b);

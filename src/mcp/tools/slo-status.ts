@@ -31,7 +31,14 @@ export function registerSloStatus(server: McpServer, deps: McpDeps): void {
         const stored = all.find((s) => s.definition.name === args.slo);
         if (!stored) throw unknownSlo(args.slo, all);
         const status = await evaluate(deps, stored, now);
-        return singleResult({ slos: [sloDetail(stored, status, 5)] }, sloLine(status), hintsFor(status));
+        const detail = sloDetail(stored, status, 5);
+        // Over the byte budget (many latency objectives): keep the alerts that fire or lack traffic.
+        if (Buffer.byteLength(JSON.stringify(detail)) > budgetOf(args.max_bytes, deps.limits) - 1024) {
+          const alerts = detail['alerts'] as { firing: boolean; low_traffic: boolean }[];
+          detail['alerts'] = alerts.filter((a) => a.firing || a.low_traffic);
+          detail['alerts_omitted'] = `${alerts.length - (detail['alerts'] as unknown[]).length} quiet alert rows left out for the byte budget; raise max_bytes for all`;
+        }
+        return singleResult({ slos: [detail] }, sloLine(status), hintsFor(status));
       }
       const rated = await Promise.all(all.map(async (stored) => ({ stored, status: await evaluate(deps, stored, now) })));
       rated.sort((a, b) => RANK[a.status.verdict] - RANK[b.status.verdict] || minBudget(a.status) - minBudget(b.status) || a.stored.definition.name.localeCompare(b.stored.definition.name));
