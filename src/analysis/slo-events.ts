@@ -30,7 +30,7 @@ import { mergeHistograms, histogramQuantile, exponentialBucketBounds, type Histo
 import { prepareSeries, type PreparedSeries } from './metric-increments.js';
 import type { MetricSource } from './metric-source.js';
 import type { SloBucket, SloEventReader } from './slo-source.js';
-import { emptyEvents, objectivesOf, periodStartMs, SLO_BURN_WINDOWS, type ObjectiveEvents, type OperationEvents, type SloDefinition, type SloEvents } from './slo.js';
+import { emptyEvents, objectivesOf, periodStartMs, SLO_BURN_WINDOWS, sloStatus, type ObjectiveEvents, type OperationEvents, type SloDefinition, type SloEvents, type SloStatus } from './slo.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -50,6 +50,11 @@ export interface CollectedSloEvents extends SloEvents {
 /** The per-window events of one SLO at `nowMs`; the store/metric reads happen here, the math in slo.ts. */
 export async function collectSloEvents(slo: SloDefinition, sources: SloEventSources, nowMs: number): Promise<CollectedSloEvents> {
   return slo.indicator.type === 'spans' ? spanEvents(slo, slo.indicator.kinds, sources, nowMs) : metricEvents(slo, sources.metrics, nowMs);
+}
+
+/** collectSloEvents then sloStatus: what slo_status shows and what an SLO burn-rate alert rule reads. */
+export async function evaluateSlo(slo: SloDefinition, sources: SloEventSources, nowMs: number): Promise<SloStatus> {
+  return sloStatus(slo, await collectSloEvents(slo, sources, nowMs), nowMs);
 }
 
 /** The minute-index bounds of a window of `windowMs` ending in minute T (see the header). */

@@ -92,7 +92,7 @@ describe('manage_slo', () => {
     } finally {
       await stdio.close();
     }
-    // Config SLOs removed from the file disappear; MCP ones stay.
+    // A restart on the same data directory (in-process this time) finds the SLO written over stdio.
     const daemon = await startTestDaemon({ dataDir });
     try {
       const stored = await daemon.service.slos.catalog.list();

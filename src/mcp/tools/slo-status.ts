@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { nearestNames } from '../../analysis/nearest-names.js';
-import { collectSloEvents } from '../../analysis/slo-events.js';
-import { sloStatus, type SloStatus } from '../../analysis/slo.js';
+import { evaluateSlo } from '../../analysis/slo-events.js';
+import type { SloStatus } from '../../analysis/slo.js';
 import type { StoredSlo } from '../../store/ports.js';
 import type { McpDeps } from '../deps.js';
 import { ToolError } from '../errors.js';
@@ -53,8 +53,8 @@ export function registerSloStatus(server: McpServer, deps: McpDeps): void {
   );
 }
 
-async function evaluate(deps: McpDeps, stored: StoredSlo, now: number): Promise<SloStatus> {
-  return sloStatus(stored.definition, await collectSloEvents(stored.definition, deps.slos.events, now), now);
+function evaluate(deps: McpDeps, stored: StoredSlo, now: number): Promise<SloStatus> {
+  return evaluateSlo(stored.definition, deps.slos.events, now);
 }
 
 function minBudget(s: SloStatus): number {
