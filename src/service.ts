@@ -24,6 +24,11 @@ import type { Caller, McpDeps, StatusSnapshot } from './mcp/deps.js';
 import type { McpServer } from './mcp/server.js';
 import { SqliteAlertStore } from './store/sqlite/alert-store.js';
 import { AlertEngine } from './alerting/engine.js';
+import { sloBurnSource } from './alerting/slo-burn-source.js';
+import { SqliteSloCatalog, type SloValidator } from './store/sqlite/slo-store.js';
+import { SqliteSloReader } from './store/sqlite/slo-reader.js';
+import { parseSloDefinition, sloToConfigShape } from './config/slo-schema.js';
+import type { SloEventSources } from './analysis/slo-events.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -47,6 +52,8 @@ export interface Spanlens {
   createMcpServer(caller?: Caller): McpServer;
   /** Idempotent: stop accepting, drain in-flight exports, flush and close the store. */
   shutdown(): Promise<void>;
+  /** SLO definitions and their event sources (slo_status; the alert engine's SLO burn-rate rules). */
+  readonly slos: { catalog: SqliteSloCatalog; events: SloEventSources };
 }
 
 /**
@@ -106,6 +113,17 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     stops.push(async () => metricReader.close());
     const timeline = new SqliteLatencyTimeline(openReaderDb(dataDir));
     stops.push(async () => timeline.close());
+    const sloCatalog = new SqliteSloCatalog(dataDir, validateSlo);
+    stops.push(async () => sloCatalog.close());
+    sloCatalog.syncConfig(config.slos.map(sloToConfigShape), Date.now());
+    const sloReaderDb = openReaderDb(dataDir);
+    stops.push(async () => {
+      sloReaderDb.close();
+    });
+    const slos = {
+      catalog: sloCatalog,
+      events: { reader: new SqliteSloReader(sloReaderDb), metrics: metricReader, minuteRetentionMs: config.storage.retention.latencyMinutesMaxAge },
+    };
 
     const writable = new WritableProbe(dataDir);
     const readiness = {
@@ -160,7 +178,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         rules: config.alerting.rules,
       },
       alertStore,
-      { latency: reader, metrics: metricReader },
+      { latency: reader, metrics: metricReader, slo: sloBurnSource(slos.catalog, slos.events) },
       logger.child({ component: 'alerting' }),
     );
     alerts.load();
@@ -178,6 +196,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       status: () => statusSnapshot(config, store, counters, addresses, startedAt),
       alerts,
       timeline,
+      slos,
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
@@ -239,6 +258,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       selfMetrics,
       alerts,
       createMcpServer: newMcpServer,
+      slos,
       shutdown: () => (stopping ??= stopAll().then(() => logger.info('spanlens stopped'))),
     };
   } catch (err) {
@@ -246,6 +266,11 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
     throw err;
   }
 }
+
+const validateSlo: SloValidator = (raw) => {
+  const parsed = parseSloDefinition(raw);
+  return parsed.ok ? { ok: true, value: parsed.value, canonical: sloToConfigShape(parsed.value) } : parsed;
+};
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

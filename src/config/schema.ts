@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { byteSize, duration, endpoint } from './units.js';
 import { alertingSchema } from './alert-schema.js';
+import { slosSchema } from './slo-schema.js';
 
 /**
  * The whole configuration, with every default. A YAML file, then SPANLENS_* / OTEL_* environment
@@ -126,6 +127,8 @@ export const configSchema = z
     shutdown: z.object({ timeout: duration.prefault('10s') }).strict().prefault({}),
     /** Alert rules (SLO burn rate, latency, error rate, metric thresholds) and the webhooks they notify. */
     alerting: alertingSchema.prefault({}),
+    /** SLO definitions (slo-schema.ts, config/slo-example.yaml); more can be added over MCP (manage_slo). */
+    slos: slosSchema,
   })
   .strict();
 

@@ -1,7 +1,9 @@
 import type { MetricSource } from '../analysis/metric-source.js';
+import type { SloEventSources } from '../analysis/slo-events.js';
 import type {
   LatencyReader,
   OperationStatsReader,
+  SloCatalog,
   SpanReader,
   TraceSpanReader,
 } from '../store/ports.js';
@@ -76,4 +78,6 @@ export interface McpDeps {
   alerts?: AlertsPort;
   /** Per-step counts, errors and HDR buckets (compare_windows, find_anomalies, capacity_forecast). */
   timeline: LatencyTimelineReader;
+  /** SLO definitions and what they are evaluated on (slo_status, manage_slo, spanlens://slos). */
+  slos: { catalog: SloCatalog; events: SloEventSources };
 }

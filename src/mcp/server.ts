@@ -4,6 +4,8 @@ export type { McpServer };
 import { LOCAL_CALLER, type Caller, type McpDeps } from './deps.js';
 import { registerTools } from './tools/index.js';
 import { installCompactToolList } from './register.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources } from './resources.js';
 
 export const MCP_SERVER_NAME = 'spanlens';
 
@@ -15,6 +17,7 @@ Drill down from aggregates to single traces:
 3. latency_stats(service, operation, compare_to="previous"): any percentiles, grouped by operation, status or attr.<key>.
 4. find_bottlenecks(service, operation): which downstream operation owns the critical path of slow requests; service_map for dependencies; find_errors for root-cause spans.
 5. find_traces(...) for example trace ids, then get_trace(trace_id) (summary first, then view="topology" or selected span_ids) and get_critical_path(trace_id).
+SLOs: slo_status() for all, slo_status(slo) for budget, burn rates and alerts of one; prompts hold playbooks for common questions.
 Times: window="15m"|"1h"|"30d", or start (RFC3339 or now-2h) and end (default now).
 Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
 
@@ -23,8 +26,10 @@ Every answer has meta {total, returned, truncated, bytes, window, next_cursor, m
  * (stdio) or request (HTTP) is fine.
  */
 export function createMcpServer(deps: Omit<McpDeps, 'caller'>, version: string, caller: Caller = LOCAL_CALLER): McpServer {
-  const server = new McpServer({ name: MCP_SERVER_NAME, version }, { instructions: INSTRUCTIONS, capabilities: { tools: {} } });
+  const server = new McpServer({ name: MCP_SERVER_NAME, version }, { instructions: INSTRUCTIONS, capabilities: { tools: {}, prompts: {}, resources: {} } });
   registerTools(server, { ...deps, caller });
   installCompactToolList(server);
+  registerPrompts(server);
+  registerResources(server, { ...deps, caller });
   return server;
 }

@@ -248,3 +248,15 @@ export interface LatencyTimelineReader {
   /** Null when the service (or the operation within it) is unknown. */
   latencyTimeline(query: LatencyTimelineQuery): Promise<LatencyTimeline[] | null>;
 }
+// ---- SLOs (issue 5): declared in analysis (which evaluates them), implemented in store/sqlite ----
+
+export type {
+  SloBucket,
+  SloBucketQuery,
+  SloBucketResult,
+  SloCatalog,
+  SloEventReader,
+  SloSource,
+  StoredSlo,
+} from '../analysis/slo-source.js';
+export { SloDefinitionError } from '../analysis/slo-source.js';

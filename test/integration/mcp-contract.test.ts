@@ -13,6 +13,8 @@ import { callOk, callTool, openMcpDaemon, resultBytes, type McpConnection, type 
 
 const TOOL_LIST_MAX_BYTES = 20 * 1024;
 const HARD_CAP = 24 * 1024;
+/** Tools that change stored state: readOnlyHint false, refused over HTTP unless mcp.allowWrites. */
+const WRITE_TOOLS = new Set(['manage_slo', 'manage_alert_rule']);
 
 /** Valid example arguments for every tool; the test fails if a listed tool has no entry. */
 function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]> {
@@ -40,11 +42,13 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
     compare_windows: [{ service: 'contract-svc', window: '1h' }, { service: 'contract-svc', operation: 'GET /checkout', window: '1d', attr: 'service.version', values: ['2.0.0', '2.0.1'] }],
     find_anomalies: [{}, { service: 'contract-svc', window: '2h' }],
     capacity_forecast: [{}, { service: 'contract-svc', window: '1d', thresholds: { throughput: 100 } }],
+    slo_status: [{}],
+    manage_slo: [
+      { action: 'upsert', name: 'contract-slo', definition: { service: 'contract-svc', objectives: { availability: 0.99, latency: [{ thresholdMs: 100, target: 0.9 }] } } },
+      { action: 'delete', name: 'contract-slo' },
+    ],
   };
 }
-
-/** Tools that change stored state: readOnlyHint false, and refused over HTTP unless mcp.allowWrites. */
-const WRITE_TOOLS = new Set(['manage_alert_rule']);
 
 for (const transport of ['http', 'stdio'] as const) {
   describe(`MCP contract over ${transport}`, () => {
@@ -96,7 +100,8 @@ for (const transport of ['http', 'stdio'] as const) {
           const result = await callTool(mcp.client, tool.name, args);
           if (transport === 'http' && WRITE_TOOLS.has(tool.name)) {
             expect(result.isError, tool.name).toBe(true);
-            expect(JSON.stringify(result.content), tool.name).toMatch(/allowWrites/);
+            // The contract daemon keeps the default mcp.allowWrites: false.
+            expect(JSON.stringify(result.content), tool.name).toMatch(/mcp\.allowWrites/);
             continue;
           }
           expect(result.isError, `${tool.name} ${JSON.stringify(args)}: ${JSON.stringify(result.content)}`).toBeFalsy();

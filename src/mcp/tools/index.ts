@@ -15,6 +15,8 @@ import { registerManageAlertRule } from './manage-alert-rule.js';
 import { registerCompareWindows } from './compare-windows.js';
 import { registerFindAnomalies } from './find-anomalies.js';
 import { registerCapacityForecast } from './capacity-forecast.js';
+import { registerSloStatus } from './slo-status.js';
+import { registerManageSlo } from './manage-slo.js';
 
 /** The default toolset, in drill-down order. */
 export function registerTools(server: McpServer, deps: McpDeps): void {
@@ -33,4 +35,6 @@ export function registerTools(server: McpServer, deps: McpDeps): void {
   registerCompareWindows(server, deps);
   registerFindAnomalies(server, deps);
   registerCapacityForecast(server, deps);
+  registerSloStatus(server, deps);
+  registerManageSlo(server, deps);
 }

@@ -101,4 +101,9 @@ export const MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, rule TEXT NOT NULL, kind TEXT NOT NULL, entry TEXT NOT NULL);
   CREATE INDEX alert_history_by_time ON alert_history (at_ms);
   `,
+  /* 5: SLO definitions (slo-store.ts): config ones mirrored at start, MCP-managed ones kept across restarts */ `
+  CREATE TABLE slo_definitions (
+    name TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('config', 'mcp')), definition TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
+  `,
 ];

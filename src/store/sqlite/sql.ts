@@ -159,3 +159,12 @@ export const TIMELINE_SQL = {
   hourCounts: 'SELECT hour AS bucket, count FROM latency_hours WHERE series_id = ? AND hour >= ? AND hour < ?',
   hourHist: 'SELECT hist FROM latency_hours WHERE series_id = ? AND hour = ?',
 } as const;
+
+/** SLO definitions (migration 4): a small main-thread connection reads and writes them (slo-store.ts). */
+export const SLO_SQL = {
+  list: 'SELECT name, source, definition, created_ms, updated_ms FROM slo_definitions ORDER BY name',
+  get: 'SELECT name, source, definition, created_ms, updated_ms FROM slo_definitions WHERE name = ?',
+  upsert: `INSERT INTO slo_definitions (name, source, definition, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET source = excluded.source, definition = excluded.definition, updated_ms = excluded.updated_ms`,
+  remove: 'DELETE FROM slo_definitions WHERE name = ?',
+} as const;
