@@ -1,0 +1,52 @@
+/**
+ * Query text → a statement shape, so calls that differ only in literals group together (the way
+ * pg_stat_statements and the OTel sanitisers do): comments dropped, string/number/hex/boolean literals
+ * and `$n` placeholders → `?`, `IN (?, ?, …)` and multi-row `VALUES (…), (…)` collapsed, whitespace
+ * collapsed. Double-quoted text stays (identifiers in standard SQL). Redis-style `GET user:42` becomes
+ * `GET user:?`.
+ */
+import type { TraceSpan } from '../model/trace.js';
+import { Attr, attrString } from './semconv.js';
+
+const MAX_STATEMENT = 300;
+
+export function normalizeStatement(text: string): string {
+  let s = text
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/\$\d+/g, '?')
+    .replace(/\b0x[0-9a-f]+\b/gi, '?')
+    .replace(/(?<![\w."$])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w"])/gi, '?')
+    .replace(/\b(true|false)\b/gi, '?')
+    .replace(/\s+/g, ' ')
+    .trim();
+  s = s.replace(/\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/gi, 'IN (?)');
+  s = s.replace(/(\(\s*\?(?:\s*,\s*\?)*\s*\))(?:\s*,\s*\(\s*\?(?:\s*,\s*\?)*\s*\))+/g, '$1');
+  return s.length > MAX_STATEMENT ? `${s.slice(0, MAX_STATEMENT)}…` : s;
+}
+
+export interface DbCall {
+  system: string;
+  /** Normalised statement, or the best shape available without one. */
+  statement: string;
+  /** Which attribute the statement came from. */
+  source: 'query' | 'summary' | 'operation' | 'span_name';
+}
+
+/** The DB identity of a span, or null when it is not a database call (no db.system / query attribute). */
+export function dbCallOf(span: TraceSpan): DbCall | null {
+  const system = attrString(span, Attr.dbSystem);
+  const query = attrString(span, Attr.dbQuery);
+  if (system === undefined && query === undefined) return null;
+  const sys = system ?? 'unknown';
+  if (query !== undefined) return { system: sys, statement: normalizeStatement(query), source: 'query' };
+  const summary = attrString(span, Attr.dbQuerySummary);
+  if (summary !== undefined) return { system: sys, statement: summary, source: 'summary' };
+  const op = attrString(span, Attr.dbOperation);
+  if (op !== undefined) {
+    const target = attrString(span, Attr.dbCollection);
+    return { system: sys, statement: target === undefined ? op : `${op} ${target}`, source: 'operation' };
+  }
+  return { system: sys, statement: span.name, source: 'span_name' };
+}
