@@ -10,6 +10,8 @@ import { registerLatencyStats } from './latency-stats.js';
 import { registerListOperations } from './list-operations.js';
 import { registerListServices } from './list-services.js';
 import { registerServiceMap } from './service-map.js';
+import { registerListMetrics, registerQueryMetrics } from './query-metrics.js';
+import { registerAnalyze } from './analyze.js';
 
 /** The default toolset, in drill-down order. */
 export function registerTools(server: McpServer, deps: McpDeps): void {
@@ -23,4 +25,7 @@ export function registerTools(server: McpServer, deps: McpDeps): void {
   registerFindTraces(server, deps);
   registerGetTrace(server, deps);
   registerGetCriticalPath(server, deps);
+  registerListMetrics(server, deps);
+  registerQueryMetrics(server, deps);
+  registerAnalyze(server, deps);
 }
