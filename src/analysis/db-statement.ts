@@ -21,7 +21,7 @@ export function normalizeStatement(text: string): string {
     .replace(/\b(true|false)\b/gi, '?')
     .replace(/\s+/g, ' ')
     .trim();
-  s = s.replace(/\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/gi, 'IN (?)');
+  s = s.replace(/\b(IN)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/gi, (_m, keyword: string) => `${keyword} (?)`);
   s = s.replace(/(\(\s*\?(?:\s*,\s*\?)*\s*\))(?:\s*,\s*\(\s*\?(?:\s*,\s*\?)*\s*\))+/g, '$1');
   return s.length > MAX_STATEMENT ? `${s.slice(0, MAX_STATEMENT)}…` : s;
 }
