@@ -74,6 +74,7 @@ export function analyzeDatabase(traces: readonly (readonly TraceSpan[])[], o: Da
   const findings = new Map<string, NPlusOneFinding & { ns: bigint }>();
   const roots = new Map<string, { traces: number; calls: number[]; ns: bigint }>();
   let dbSpans = 0;
+  const memo = new Map<string, string>();
   for (const spans of traces) {
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const root = [...spans].filter((s) => s.parentSpanId === '' || !byId.has(s.parentSpanId)).sort((a, b) => compareBigint(a.startNs, b.startNs))[0];
@@ -82,7 +83,7 @@ export function analyzeDatabase(traces: readonly (readonly TraceSpan[])[], o: Da
     let traceNs = 0n;
     for (const s of spans) {
       if (s.startNs < o.startNs || s.startNs > o.endNs) continue;
-      const call = dbCallOf(s);
+      const call = dbCallOf(s, memo);
       if (call === null) continue;
       dbSpans++;
       traceCalls++;

@@ -132,7 +132,9 @@ export function analyzeInferenceSpans(traces: readonly (readonly TraceSpan[])[],
   const groups = new Map<string, Item[]>();
   for (const it of items) {
     const key = `${it.model}\u0000${it.version}`;
-    groups.set(key, [...(groups.get(key) ?? []), it]);
+    const list = groups.get(key);
+    if (list) list.push(it);
+    else groups.set(key, [it]);
   }
   const out: InferenceGroup[] = [];
   const colds: ColdStart[] = [];
@@ -187,7 +189,11 @@ export function analyzeInferenceSpans(traces: readonly (readonly TraceSpan[])[],
 /** Which members of one model+version are at the start of an instance's life, and why. */
 function startOfLifeReasons(members: readonly Item[], gapNs: bigint): Map<Item, ColdStart['reason']> {
   const byInstance = new Map<string, Item[]>();
-  for (const m of members) byInstance.set(m.instance, [...(byInstance.get(m.instance) ?? []), m]);
+  for (const m of members) {
+    const list = byInstance.get(m.instance);
+    if (list) list.push(m);
+    else byInstance.set(m.instance, [m]);
+  }
   const out = new Map<Item, ColdStart['reason']>();
   for (const list of byInstance.values()) {
     list.sort((a, b) => (a.span.startNs < b.span.startNs ? -1 : a.span.startNs > b.span.startNs ? 1 : 0));

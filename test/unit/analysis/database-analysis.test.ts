@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { analyzeDatabase } from '../../../src/analysis/database-analysis.js';
 import { poolSaturation } from '../../../src/analysis/db-pool.js';
 import { dbCallOf, normalizeStatement } from '../../../src/analysis/db-statement.js';
@@ -17,6 +18,26 @@ describe('statement normalisation', () => {
     ['GET user:12345', 'GET user:?'],
   ])('%s', (input, want) => {
     expect(normalizeStatement(input)).toBe(want);
+  });
+
+  it('calls that differ only in literal values get one shape; any text is handled', () => {
+    const literal = fc.oneof(
+      fc.integer({ min: -1e9, max: 1e9 }).map(String),
+      fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map((d) => String(d)),
+      fc.string({ maxLength: 12 }).map((t) => `'${t.replace(/'/g, "''")}'`),
+      fc.constantFrom('true', 'FALSE', '0xBEEF', '$3'),
+    );
+    const template = fc.constantFrom(
+      (a: string, b: string) => `SELECT * FROM t2 WHERE id = ${a} AND v > ${b}`,
+      (a: string, b: string) => `UPDATE "T" SET x = ${a} /* c ${b} */ WHERE k IN (${a}, ${b}, ${a})`,
+      (a: string, b: string) => `INSERT INTO t (a, b) VALUES (${a}, ${b}), (${b}, ${a}) -- ${b}`,
+    );
+    fc.assert(fc.property(template, literal, literal, literal, literal, (tpl, a, b, c, d) => {
+      expect(normalizeStatement(tpl(a, b))).toBe(normalizeStatement(tpl(c, d)));
+    }));
+    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => {
+      expect(normalizeStatement(text).length).toBeLessThanOrEqual(301);
+    }));
   });
 
   it('reads both semconv generations and falls back to operation + collection', () => {
