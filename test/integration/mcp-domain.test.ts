@@ -4,7 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { callOk, connectHttp, type McpConnection } from '../helpers/mcp-client.js';
+import { callOk, callTool, connectHttp, type McpConnection } from '../helpers/mcp-client.js';
 import { meterProvider, metricExporter } from '../helpers/metrics-sdk.js';
 import { RecordingExporter } from '../helpers/workload.js';
 
@@ -53,6 +53,9 @@ beforeAll(async () => {
   connections.add(18, { ...pool, 'db.client.connection.state': 'used' });
   connections.add(2, { ...pool, 'db.client.connection.state': 'idle' });
   meter.createGauge('db.client.connection.max').record(20, pool);
+  // Many series (one per shard) for the byte-budget checks.
+  const wide = meter.createCounter('shard_requests_total');
+  for (let i = 0; i < 400; i++) wide.add(i + 1, { shard: `shard-${String(i).padStart(3, '0')}` });
   await meters.forceFlush();
   await meters.shutdown();
   sent = await sendSpans(daemon.tracesUrl, Date.now());
@@ -192,5 +195,39 @@ describe('analyze over MCP, fed by the OTel JS SDK', () => {
     expect(r.rows.find((x) => x['statement'] === 'SELECT * FROM orders WHERE customer_id = ?')).toMatchObject({ calls: 10, p99_ms: 2 });
     expect(r.findings.find((f) => f['kind'] === 'pool')).toMatchObject({ pool: 'main', saturated: true, used_peak: 18, size: 20, peak_utilisation: 0.9 });
     expect(r.context.per_root[0]).toMatchObject({ root: `${SERVICE} GET /orders`, traces: 10, db_calls_max: 10, db_calls_mean: 2.8 });
+  });
+
+  it('metric calls that cannot be answered say how to fix them', async () => {
+    const text = async (args: Record<string, unknown>): Promise<string> => {
+      const r = await callTool(mcp.client, 'query_metrics', args);
+      expect(r.isError, JSON.stringify(args)).toBe(true);
+      return JSON.stringify(r.content);
+    };
+    expect(await text({ select: 'cache_hit_total' })).toContain('cache_hits_total');
+    expect(await text({ select: 'cache_hits_total{level=L1}' })).toMatch(/double-quoted/);
+    expect(await text({ select: 'cache_hits_total', agg: 'median' })).toMatch(/p99/);
+    expect(await text({ select: 'cache_hits_total', step: 'often' })).toMatch(/5m/);
+    const listed = await callOk<{ metrics: { name: string; labels: Record<string, string> }[] }>(mcp.client, 'list_metrics', { match: 'cache' });
+    expect(listed.metrics.map((m) => m.name)).toEqual(['cache_hits_total', 'cache_misses_total']);
+    expect(listed.metrics[0]!.labels['level']).toBe('L1|L2|L3');
+  });
+
+  it('a step finer than 60 points is widened, not cut', async () => {
+    const r = await callOk<{ step_s: number; notes: string[]; groups: { points: unknown[] }[] }>(mcp.client, 'query_metrics', { select: 'cache_hits_total', agg: 'increase', step: '10s', window: '1h' });
+    expect(r.step_s).toBe(60);
+    expect(r.notes[0]).toMatch(/widened/);
+    expect(r.groups[0]!.points).toHaveLength(60);
+  });
+
+  it('many series stay under the byte budget, largest first, and say they were cut', async () => {
+    const r = await callTool(mcp.client, 'query_metrics', { select: 'shard_requests_total', agg: 'increase', by: 'shard', limit: 200, step: '5m' });
+    const sc = r.structuredContent as { groups: { labels: { shard: string }; value: number }[]; meta: { truncated: boolean; total: number; bytes: number; more: string } };
+    expect(sc.meta).toMatchObject({ truncated: true, total: 400 });
+    expect(sc.meta.bytes).toBeLessThanOrEqual(8 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThanOrEqual(8 * 1024);
+    expect(sc.groups[0]).toMatchObject({ labels: { shard: 'shard-399' }, value: 400 });
+    expect(sc.meta.more).toMatch(/max_bytes/);
+    const big = await callOk<{ groups: unknown[]; meta: { bytes: number } }>(mcp.client, 'query_metrics', { select: 'shard_requests_total', agg: 'increase', by: 'shard', limit: 200, max_bytes: 100_000 });
+    expect(big.meta.bytes).toBeLessThanOrEqual(24 * 1024);
   });
 });

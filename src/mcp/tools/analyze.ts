@@ -31,10 +31,15 @@ export function registerAnalyze(server: McpServer, deps: McpDeps): void {
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);
       const answer = await TOPICS[args.topic](deps, args, range);
+      const budget = budgetOf(args.max_bytes, deps.limits);
+      // Findings come first in importance but must leave room for rows: at most half the budget.
+      let findings = answer.findings;
+      while (findings.length > 1 && Buffer.byteLength(JSON.stringify(findings)) > budget / 2) findings = findings.slice(0, -1);
+      const context = findings.length < answer.findings.length ? { ...answer.context, findings_total: answer.findings.length } : answer.context;
       return boundedResult({
-        rows: answer.rows, offset: 0, limit: 200, budget: budgetOf(args.max_bytes, deps.limits),
+        rows: answer.rows, offset: 0, limit: 200, budget,
         meta: { window: range.window, precision: answer.precision },
-        build: (page) => ({ source: answer.source, rows: page, findings: answer.findings, context: answer.context }),
+        build: (page) => ({ source: answer.source, rows: page, findings, context }),
         summary: () => answer.summary,
         hints: answer.hints,
       });
