@@ -59,7 +59,19 @@ export interface RootDbLoad {
   dbTimeMeanMs: number;
 }
 
+/** Every call to one database system. */
+export interface DbSystemStats {
+  system: string;
+  calls: number;
+  errors: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  totalMs: number;
+}
+
 export interface DatabaseAnalysis {
+  systems: DbSystemStats[];
   statements: DbStatementStats[];
   nPlusOne: NPlusOneFinding[];
   perRoot: RootDbLoad[];
@@ -75,6 +87,7 @@ export function analyzeDatabase(traces: readonly (readonly TraceSpan[])[], o: Da
   const roots = new Map<string, { traces: number; calls: number[]; ns: bigint }>();
   let dbSpans = 0;
   const memo = new Map<string, string>();
+  const systems = new Map<string, { durations: bigint[]; errors: number }>();
   for (const spans of traces) {
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const root = [...spans].filter((s) => s.parentSpanId === '' || !byId.has(s.parentSpanId)).sort((a, b) => compareBigint(a.startNs, b.startNs))[0];
@@ -93,7 +106,12 @@ export function analyzeDatabase(traces: readonly (readonly TraceSpan[])[], o: Da
       let st = stmts.get(key);
       if (!st) stmts.set(key, (st = { call, durations: [], errors: 0, perTrace: new Map(), services: new Set() }));
       st.durations.push(ns);
-      if (isEffectiveError(s)) st.errors++;
+      const failed = isEffectiveError(s);
+      if (failed) st.errors++;
+      let sys = systems.get(call.system);
+      if (!sys) systems.set(call.system, (sys = { durations: [], errors: 0 }));
+      sys.durations.push(ns);
+      if (failed) sys.errors++;
       st.perTrace.set(s.traceId, (st.perTrace.get(s.traceId) ?? 0) + 1);
       st.services.add(s.service);
       const parent = byId.get(s.parentSpanId);
@@ -144,5 +162,12 @@ export function analyzeDatabase(traces: readonly (readonly TraceSpan[])[], o: Da
     root, traces: r.traces, dbCallsMean: round(r.calls.reduce((a, b) => a + b, 0) / r.traces, 3), dbCallsMax: Math.max(...r.calls),
     dbTimeMeanMs: nsToMs(r.ns / BigInt(r.traces)),
   })).filter((r) => r.dbCallsMax > 0).sort((a, b) => b.dbCallsMean - a.dbCallsMean || a.root.localeCompare(b.root));
-  return { statements, nPlusOne, perRoot, dbSpans, tracesAnalysed: traces.length };
+  const systemStats = [...systems].map(([system, x]) => {
+    const sorted = x.durations.sort(compareBigint);
+    return {
+      system, calls: sorted.length, errors: x.errors, p50Ms: nsToMs(nearestRank(sorted, 0.5) as bigint), p95Ms: nsToMs(nearestRank(sorted, 0.95) as bigint),
+      p99Ms: nsToMs(nearestRank(sorted, 0.99) as bigint), totalMs: nsToMs(sorted.reduce((a, b) => a + b, 0n)),
+    };
+  }).sort((a, b) => b.totalMs - a.totalMs || a.system.localeCompare(b.system));
+  return { systems: systemStats, statements, nPlusOne, perRoot, dbSpans, tracesAnalysed: traces.length };
 }

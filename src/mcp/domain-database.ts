@@ -47,7 +47,8 @@ export async function databaseAnswer(deps: McpDeps, args: DomainArgs, range: Res
     precision: sample ? `${sample.precision}, exact nearest-rank` : 'pool metrics only',
     rows, findings,
     context: {
-      db_spans: db.dbSpans, traces_analysed: db.tracesAnalysed, n_plus_one_rule: 'same statement shape ≥ 5 times under one parent span in one trace',
+      db_spans: db.dbSpans, traces_analysed: db.tracesAnalysed,
+      per_system: db.systems.slice(0, 5).map((x) => ({ system: x.system, calls: x.calls, errors: x.errors, p50_ms: x.p50Ms, p95_ms: x.p95Ms, p99_ms: x.p99Ms, total_ms: x.totalMs })), n_plus_one_rule: 'same statement shape ≥ 5 times under one parent span in one trace',
       per_root: db.perRoot.slice(0, 5).map((r) => ({ root: r.root, traces: r.traces, db_calls_mean: r.dbCallsMean, db_calls_max: r.dbCallsMax, db_time_mean_ms: r.dbTimeMeanMs })),
       pool_metrics: { used: usedNames, max: maxNames, ...(pendingNames.length > 0 ? { pending: pendingNames } : {}) },
     },

@@ -1,8 +1,9 @@
-import { analyzeInferenceSpans, inferenceFromHistograms, pickInferenceMetrics } from '../analysis/inference-analysis.js';
+import { analyzeInferenceSpans, inferenceFromHistograms, isInferenceSpan, pickInferenceMetrics } from '../analysis/inference-analysis.js';
 import type { McpDeps } from './deps.js';
 import type { DomainAnswer, DomainArgs } from './domain-answer.js';
 import { ToolError } from './errors.js';
 import { fetchMetricSeries, serviceMatchers, storedMetrics } from './metric-args.js';
+import { msFromUs } from './result.js';
 import { sampleTraces, type TraceSample } from './trace-sample.js';
 import type { ResolvedRange } from './time-input.js';
 
@@ -42,7 +43,7 @@ export async function inferenceAnswer(deps: McpDeps, args: DomainArgs, range: Re
     errors: g.errors, ...(g.errorTypes.length > 0 ? { error_types: g.errorTypes.slice(0, 5) } : {}),
     cold_starts: g.coldStarts, slow_outliers: g.slowOutliers, operations: g.operations,
   }));
-  const rows = [...spanRows, ...metricRows];
+  const rows = [...spanRows, ...(await hdrRows(deps, sample, range)), ...metricRows];
   const findings = spans.coldStarts.map((c) => ({
     kind: 'cold_start', model: c.model, ...(c.version ? { version: c.version } : {}), instance: c.instance, trace_id: c.traceId, span_id: c.spanId,
     duration_ms: c.durationMs, median_ms: c.medianMs, reason: c.reason,
@@ -51,7 +52,7 @@ export async function inferenceAnswer(deps: McpDeps, args: DomainArgs, range: Re
   const slowest = [...spanRows].sort((a, b) => b.p99_ms - a.p99_ms)[0];
   return {
     source: [spanRows.length > 0 ? 'spans' : '', metricRows.length > 0 ? 'metrics' : ''].filter((s) => s).join('+') || 'none',
-    precision: sample ? `${sample.precision}, exact nearest-rank (spans); interpolated buckets (metrics)` : 'interpolated buckets (metrics)',
+    precision: sample ? `${sample.precision}, exact nearest-rank (spans); hdr-3sd (hdr rows, every span); interpolated buckets (metrics)` : 'interpolated buckets (metrics)',
     rows, findings,
     context: { cold_start_rule: COLD_START_RULE, spans_analysed: spans.spansAnalysed, metrics: names.histograms },
     summary: rows.length === 0
@@ -64,6 +65,27 @@ export async function inferenceAnswer(deps: McpDeps, args: DomainArgs, range: Re
       ...(names.histograms[0] ? [`query_metrics(select="${names.histograms[0]}", agg="p99", by="model", step="5m")`] : []),
     ],
   };
+}
+
+/**
+ * Per inference operation, percentiles over every span from the HDR histograms (all models of that
+ * operation together): full coverage when the trace sample was cut.
+ */
+async function hdrRows(deps: McpDeps, sample: TraceSample | null, range: ResolvedRange): Promise<Record<string, unknown>[]> {
+  const ops = new Map<string, { service: string; operation: string }>();
+  for (const spans of sample?.traces ?? []) {
+    for (const s of spans) if (ops.size < 5 && isInferenceSpan(s)) ops.set(`${s.service}\u0000${s.name}`, { service: s.service, operation: s.name });
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const { service, operation } of ops.values()) {
+    const d = await deps.latency.latency({ service, operation, startNs: range.startNs, endNs: range.endNs });
+    if (!d || d.count === 0) continue;
+    out.push({
+      source: 'hdr', service, operation, count: d.count, p50_ms: msFromUs(d.valueAtPercentile(50)), p95_ms: msFromUs(d.valueAtPercentile(95)),
+      p99_ms: msFromUs(d.valueAtPercentile(99)), max_ms: msFromUs(d.maxUs),
+    });
+  }
+  return out;
 }
 
 /** The attribute key the sample actually used for a model name, for a follow-up filter. */

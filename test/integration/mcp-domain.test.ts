@@ -159,8 +159,14 @@ describe('analyze over MCP, fed by the OTel JS SDK', () => {
   });
 
   it('inference: exact percentiles per model version, cold starts named with their traces, the mid-life outlier apart', async () => {
-    const r = await callOk<{ rows: Record<string, unknown>[]; findings: Record<string, unknown>[]; context: { cold_start_rule: string } }>(
-      mcp.client, 'analyze', { topic: 'inference', service: SERVICE, window: '2h' });
+    type Answer = { rows: Record<string, unknown>[]; findings: Record<string, unknown>[]; context: { cold_start_rule: string } };
+    const inferenceSpans = sent.durationsMs['v1']!.length + sent.durationsMs['v2']!.length;
+    let r = await callOk<Answer>(mcp.client, 'analyze', { topic: 'inference', service: SERVICE, window: '2h' });
+    // The HDR histograms are flushed every 2 s, after the spans are searchable.
+    for (let i = 0; i < 60 && r.rows.find((x) => x['source'] === 'hdr')?.['count'] !== inferenceSpans; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      r = await callOk<Answer>(mcp.client, 'analyze', { topic: 'inference', service: SERVICE, window: '2h' });
+    }
     for (const version of ['v1', 'v2']) {
       const row = r.rows.find((x) => x['source'] === 'spans' && x['version'] === version)!;
       const truth = sent.durationsMs[version]!;
@@ -177,6 +183,14 @@ describe('analyze over MCP, fed by the OTel JS SDK', () => {
     expect(colds.map((c) => c.traceId)).not.toContain(sent.slowOutlierTraceId);
     expect(r.rows.find((x) => x['version'] === 'v1')).toMatchObject({ cold_starts: 2, slow_outliers: 1 });
     expect(r.context.cold_start_rule).toMatch(/MAD/);
+    // Every span of the operation, from the HDR histograms: both versions together, within 3 significant digits.
+    const hdr = r.rows.find((x) => x['source'] === 'hdr')!;
+    const all = [...sent.durationsMs['v1']!, ...sent.durationsMs['v2']!];
+    expect(hdr).toMatchObject({ service: SERVICE, operation: 'model.predict', count: all.length });
+    for (const [key, p] of [['p50_ms', 0.5], ['p95_ms', 0.95], ['p99_ms', 0.99]] as const) {
+      const want = nearestRankMs(all, p);
+      expect(Math.abs((hdr[key] as number) - want)).toBeLessThanOrEqual(want * 0.001 + 0.001);
+    }
     const metricRow = r.rows.find((x) => String(x['source']).startsWith('metric '));
     expect(metricRow).toMatchObject({ model: 'fraud', count: 40 });
     expect(metricRow!['p50_ms']).toBeGreaterThan(10);

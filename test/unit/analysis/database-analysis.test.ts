@@ -81,6 +81,8 @@ describe('database analysis', () => {
       system: 'postgresql', statement: 'SELECT name FROM items WHERE id = ?', parent: 'api load order', traces: 2, maxRepeats: 12, totalCalls: 19,
       totalMs: a.nPlusOne[0]!.totalMs, exemplarTraceIds: [traceIdOf(1), traceIdOf(3)],
     }]);
+    expect(a.systems).toHaveLength(1);
+    expect(a.systems[0]).toMatchObject({ system: 'postgresql', calls: 25, errors: 1 });
     expect(a.perRoot).toEqual([{ root: 'api GET /orders', traces: 3, dbCallsMean: Number(((13 + 4 + 8) / 3).toFixed(3)), dbCallsMax: 13, dbTimeMeanMs: a.perRoot[0]!.dbTimeMeanMs }]);
   });
 
