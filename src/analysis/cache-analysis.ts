@@ -72,6 +72,8 @@ export interface CacheHierarchy {
   maxMismatch: number | null;
   /** (Σ hits) / lookups of the first level, when chained. */
   effectiveHitRatio: number | null;
+  /** Σ P(reach ℓ)·t_ℓ with t_ℓ the mean lookup latency of level ℓ (spans only, when chained). */
+  expectedLookupMs: number | null;
 }
 
 export interface CacheAnalysis {
@@ -189,7 +191,16 @@ export function analyzeCache(counts: readonly CacheCounts[], w: CacheWindow, sou
     }
     const chained = maxMismatch !== null && maxMismatch <= 0.05;
     const first = ls[0] as CacheLevelStats;
+    let expected: number | null = chained ? 0 : null;
+    for (const l of ls) {
+      if (expected === null || l.meanMs === undefined) {
+        expected = null;
+        break;
+      }
+      expected += (l.lookups / first.lookups) * l.meanMs;
+    }
     hierarchies.push({
+      expectedLookupMs: expected === null ? null : round(expected, 3),
       cache, levels: ls.map((l) => l.level), chained,
       maxMismatch: maxMismatch === null || !Number.isFinite(maxMismatch) ? null : round(maxMismatch),
       effectiveHitRatio: chained && first.lookups > 0 ? round(ls.reduce((a, l) => a + l.hits, 0) / first.lookups, 6) : null,

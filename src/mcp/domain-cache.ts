@@ -37,7 +37,7 @@ export async function cacheAnswer(deps: McpDeps, args: DomainArgs, range: Resolv
   const rows = analysis.levels.map((l) => levelRow(l));
   const findings: Record<string, unknown>[] = [
     ...(analysis.weakest ? [{ kind: 'weakest_level', ...analysis.weakest }] : []),
-    ...analysis.hierarchies.map((h) => ({ kind: 'hierarchy', cache: h.cache, levels: h.levels, chained: h.chained, max_mismatch: h.maxMismatch, effective_hit_ratio: h.effectiveHitRatio })),
+    ...analysis.hierarchies.map((h) => ({ kind: 'hierarchy', cache: h.cache, levels: h.levels, chained: h.chained, max_mismatch: h.maxMismatch, effective_hit_ratio: h.effectiveHitRatio, ...(h.expectedLookupMs !== null ? { expected_lookup_ms: h.expectedLookupMs } : {}) })),
   ];
   const stepS = Number(step.stepNs / MS_NS) / 1000;
   const weakest = analysis.weakest;

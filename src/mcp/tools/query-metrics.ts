@@ -29,7 +29,7 @@ export function registerListMetrics(server: McpServer, deps: McpDeps): void {
       }));
       const first = rows[0];
       return boundedResult({
-        rows, offset: 0, limit: 500, budget: budgetOf(args.max_bytes, deps.limits),
+        rows, offset: 0, limit: Math.max(rows.length, 1), budget: budgetOf(args.max_bytes, deps.limits),
         build: (page) => ({ metrics: page }),
         summary: (page) => page.length === 0 ? (args.match ? `No metric name contains "${args.match}".` : 'No metrics stored yet.') : `${rows.length} metrics: ${page.slice(0, 10).map((m) => m.name).join(', ')}${page.length > 10 ? ', …' : ''}.`,
         hints: first ? [`query_metrics(select="${first.name}", agg="${first.type === 'sum' ? 'rate' : first.type.includes('histogram') ? 'p99' : 'last'}")`] : [],

@@ -45,7 +45,7 @@ describe('cache hit ratio from counters', () => {
     expect(a.levels[0]!.falling).toBe(false);
     expect(a.weakest).toMatchObject({ level: 'L2' });
     expect(a.weakest!.reason).toMatch(/fell from 0.8 to 0.5/);
-    expect(a.hierarchies).toEqual([{ cache: '', levels: ['L1', 'L2'], chained: true, maxMismatch: 0, effectiveHitRatio: 0.965 }]);
+    expect(a.hierarchies).toEqual([{ cache: '', levels: ['L1', 'L2'], chained: true, maxMismatch: 0, effectiveHitRatio: 0.965, expectedLookupMs: null }]);
   });
 
   it('without a fall, the weakest level is the lowest ratio; unchained levels get no effective ratio', () => {
@@ -87,6 +87,7 @@ describe('cache hit ratio from spans', () => {
       ['users', 'L2', 5, 5, 0.5, 3],
     ]);
     expect(a.levels[0]!.series).toEqual(Array(10).fill(0.9));
-    expect(a.hierarchies[0]).toMatchObject({ chained: true, effectiveHitRatio: 0.95 });
+    // Every lookup pays L1 (1 ms); the 10 % that miss also pay L2 (3 ms).
+    expect(a.hierarchies[0]).toMatchObject({ chained: true, effectiveHitRatio: 0.95, expectedLookupMs: 1.3 });
   });
 });
