@@ -9,7 +9,7 @@
  * Weakest level: the one with the largest significant fall if any level fell, else the lowest hit ratio.
  */
 import type { TraceSpan } from '../model/trace.js';
-import { compareLevels, pickMetricNames, relabel, round, slope, stepBins, binIndex, twoProportionZ } from './domain-common.js';
+import { compareLevels, labelOf, pickMetricNames, relabel, round, slope, stepBins, binIndex, twoProportionZ } from './domain-common.js';
 import { evaluateMetricQuery } from './metrics-query.js';
 import type { StoredSeries } from './metric-source.js';
 
@@ -19,10 +19,27 @@ export const CACHE_NAME_LABELS = ['cache.name', 'cache_name', 'cache', 'name'] a
 export const CACHE_HIT_METRICS = [/^cache[._]hits?(_total)?$/i, /cache[._]?hits?(_total)?$/i];
 export const CACHE_MISS_METRICS = [/^cache[._]miss(es)?(_total)?$/i, /cache[._]?miss(es)?(_total)?$/i];
 
-export const pickCacheMetrics = (names: readonly string[]): { hits: string[]; misses: string[] } => ({
+/** One counter for every lookup, with the outcome in a label (`cache_requests_total{result="hit"}`). */
+export const CACHE_LOOKUP_METRICS = [/cache[._]?(requests|lookups|operations|gets|accesses)(_total)?$/i];
+const RESULT_LABELS = ['cache.result', 'result', 'outcome', 'cache.hit', 'hit', 'status'];
+
+export const pickCacheMetrics = (names: readonly string[]): { hits: string[]; misses: string[]; lookups: string[] } => ({
   hits: pickMetricNames(names, CACHE_HIT_METRICS),
   misses: pickMetricNames(names, CACHE_MISS_METRICS),
+  lookups: pickMetricNames(names, CACHE_LOOKUP_METRICS),
 });
+
+/** Lookup-counter series split by their outcome label; series with another outcome (error, …) are left out. */
+export function splitByResult(series: readonly StoredSeries[]): { hits: StoredSeries[]; misses: StoredSeries[] } {
+  const hits: StoredSeries[] = [];
+  const misses: StoredSeries[] = [];
+  for (const s of series) {
+    const v = labelOf(s.labels, RESULT_LABELS)?.toLowerCase();
+    if (v === 'hit' || v === 'true') hits.push(s);
+    else if (v === 'miss' || v === 'missed' || v === 'false') misses.push(s);
+  }
+  return { hits, misses };
+}
 
 export interface CacheWindow {
   startNs: bigint;
@@ -78,7 +95,7 @@ export interface CacheHierarchy {
 
 export interface CacheAnalysis {
   source: 'metrics' | 'spans' | 'none';
-  metrics: { hits: string[]; misses: string[] };
+  metrics: { hits: string[]; misses: string[]; lookups?: string[] };
   stepEndsNs: bigint[];
   levels: CacheLevelStats[];
   hierarchies: CacheHierarchy[];

@@ -1,4 +1,5 @@
-import { analyzeCache, CACHE_LEVEL_LABELS, cacheCountsFromCounters, cacheCountsFromSpans, pickCacheMetrics, type CacheLevelStats } from '../analysis/cache-analysis.js';
+import { analyzeCache, CACHE_LEVEL_LABELS, cacheCountsFromCounters, cacheCountsFromSpans, pickCacheMetrics, splitByResult, type CacheLevelStats } from '../analysis/cache-analysis.js';
+import type { StoredSeries } from '../analysis/metric-source.js';
 import type { McpDeps } from './deps.js';
 import type { DomainAnswer, DomainArgs } from './domain-answer.js';
 import { fetchMetricSeries, serviceMatchers, stepFor, storedMetrics } from './metric-args.js';
@@ -21,13 +22,21 @@ export async function cacheAnswer(deps: McpDeps, args: DomainArgs, range: Resolv
   let precision = 'exact (counters)';
   let truncated = false;
   let levelLabel = 'level';
+  const matchers = serviceMatchers(args.service);
+  let counters: { hits: StoredSeries[]; misses: StoredSeries[] } | null = null;
   if (names.hits.length > 0 && names.misses.length > 0) {
-    const matchers = serviceMatchers(args.service);
     const hits = await fetchMetricSeries(deps.metrics, names.hits, matchers, range, 2000);
     const misses = await fetchMetricSeries(deps.metrics, names.misses, matchers, range, 2000);
     truncated = hits.truncated || misses.truncated;
-    levelLabel = CACHE_LEVEL_LABELS.find((k) => hits.series.some((s) => s.labels[k])) ?? levelLabel;
-    analysis = analyzeCache(cacheCountsFromCounters(hits.series, misses.series, w), w, 'metrics', names);
+    counters = { hits: hits.series, misses: misses.series };
+  } else if (names.lookups.length > 0) {
+    const lookups = await fetchMetricSeries(deps.metrics, names.lookups, matchers, range, 2000);
+    truncated = lookups.truncated;
+    counters = splitByResult(lookups.series);
+  }
+  if (counters) {
+    levelLabel = CACHE_LEVEL_LABELS.find((k) => counters.hits.some((s) => s.labels[k])) ?? levelLabel;
+    analysis = analyzeCache(cacheCountsFromCounters(counters.hits, counters.misses, w), w, 'metrics', names);
   }
   if (!analysis || analysis.levels.length === 0) {
     const sample = await sampleTraces(deps, { service: args.service }, range, 'full');
@@ -53,7 +62,7 @@ export async function cacheAnswer(deps: McpDeps, args: DomainArgs, range: Resolv
       ? 'No cache hit/miss counters (cache_hits_total/cache_misses_total or cache.hits/cache.misses) and no spans with cache.hit in the window.'
       : `Hit ratio ${rows.map((r) => `${r['cache'] ? `${String(r['cache'])}/` : ''}${String(r['level'] || 'all')} ${String(r['hit_ratio'])}`).join(', ')}${weakest ? `; weakest ${weakest.level || weakest.cache}: ${weakest.reason}` : ''}.`,
     hints: [
-      ...(hitsName && missName && analysis.source === 'metrics'
+      ...(hitsName !== undefined && missName !== undefined && analysis.source === 'metrics'
         ? [`query_metrics(select="${hitsName}", denominator="${hitsName} + ${missName}", agg="increase", by="${levelLabel}", step="${stepS}s")`]
         : []),
       ...(weakest ? ['analyze(topic="database") to see what the misses cost downstream'] : []),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCache, cacheCountsFromCounters, cacheCountsFromSpans, pickCacheMetrics } from '../../../src/analysis/cache-analysis.js';
+import { analyzeCache, cacheCountsFromCounters, cacheCountsFromSpans, pickCacheMetrics, splitByResult } from '../../../src/analysis/cache-analysis.js';
 import type { StoredMetricPoint, StoredSeries } from '../../../src/analysis/metric-source.js';
 import { mkSpan, traceIdOf } from './fixture.js';
 
@@ -67,8 +67,19 @@ describe('cache hit ratio from counters', () => {
   });
 
   it('picks hit and miss counters by their usual names', () => {
-    expect(pickCacheMetrics(['http_requests_total', 'cache_hits_total', 'cache_misses_total', 'redis_cache_hits'])).toEqual({ hits: ['cache_hits_total'], misses: ['cache_misses_total'] });
-    expect(pickCacheMetrics(['app.cache.hits', 'app.cache.misses'])).toEqual({ hits: ['app.cache.hits'], misses: ['app.cache.misses'] });
+    expect(pickCacheMetrics(['http_requests_total', 'cache_hits_total', 'cache_misses_total', 'redis_cache_hits'])).toEqual({ hits: ['cache_hits_total'], misses: ['cache_misses_total'], lookups: [] });
+    expect(pickCacheMetrics(['app.cache.hits', 'app.cache.misses', 'cache_requests_total'])).toEqual({ hits: ['app.cache.hits'], misses: ['app.cache.misses'], lookups: ['cache_requests_total'] });
+  });
+
+  it('one lookup counter with the outcome in a label', () => {
+    const series = [
+      counter('cache_requests_total', { tier: 'L1', result: 'hit' }, () => 30),
+      counter('cache_requests_total', { tier: 'L1', result: 'miss' }, () => 10),
+      counter('cache_requests_total', { tier: 'L1', result: 'error' }, () => 99),
+    ];
+    const { hits, misses } = splitByResult(series);
+    const a = analyzeCache(cacheCountsFromCounters(hits, misses, w), w, 'metrics', { hits: [], misses: [] });
+    expect(a.levels.map((l) => [l.level, l.hits, l.misses, l.hitRatio])).toEqual([['L1', 300, 100, 0.75]]);
   });
 });
 
