@@ -7,7 +7,8 @@
  *   1. it is slow: modified z = 0.6745·(d − median)/MAD > 3.5 (Iglewicz–Hoaglin) within its model and
  *      version, and d ≥ 1.25 × median (so jitter around a near-constant latency never qualifies); and
  *   2. it is at the start of an instance's life: the first inference of that model and version on that
- *      instance (`service.instance.id`, else host/pod, else service) in the spans given, one that started
+ *      instance (`service.instance.id`, else host/pod, else service) in the spans given (in a cut sample,
+ *      only one at least a gap after the sample begins: earlier history is unseen), one that started
  *      while that first one was still running, or the first after an idle gap (default 5 min).
  * Slow spans that fail (2) are counted as `slow_outliers`: they are not explained by warm-up.
  */
@@ -36,6 +37,12 @@ export interface InferenceOptions {
   gapNs?: bigint;
   /** Cold starts listed (default 10; the slowest first). */
   maxColdStarts?: number;
+  /**
+   * When the spans are a cut sample (the newest traces), when the sample begins: an instance's first
+   * inference in it counts as its start of life only if it comes at least one idle gap after this, since
+   * earlier history was not seen. Absent: the spans cover the whole window.
+   */
+  observedFromNs?: bigint;
 }
 
 export interface InferenceGroup {
@@ -148,7 +155,7 @@ export function analyzeInferenceSpans(traces: readonly (readonly TraceSpan[])[],
       const zScore = dev > 0 ? (0.6745 * (d - med)) / dev : d > med ? Infinity : 0;
       return zScore > z && d >= 1.25 * med;
     };
-    const startOfLife = startOfLifeReasons(members, gap);
+    const startOfLife = startOfLifeReasons(members, gap, o.observedFromNs);
     let slowOutliers = 0;
     const coldIds = new Set<TraceSpan>();
     for (const m of members) {
@@ -187,7 +194,7 @@ export function analyzeInferenceSpans(traces: readonly (readonly TraceSpan[])[],
 }
 
 /** Which members of one model+version are at the start of an instance's life, and why. */
-function startOfLifeReasons(members: readonly Item[], gapNs: bigint): Map<Item, ColdStart['reason']> {
+function startOfLifeReasons(members: readonly Item[], gapNs: bigint, observedFromNs: bigint | undefined): Map<Item, ColdStart['reason']> {
   const byInstance = new Map<string, Item[]>();
   for (const m of members) {
     const list = byInstance.get(m.instance);
@@ -207,7 +214,8 @@ function startOfLifeReasons(members: readonly Item[], gapNs: bigint): Map<Item, 
         out.set(m, reason);
       } else if (lastEnd === null) {
         warmUpEnd = m.span.endNs;
-        out.set(m, reason);
+        // Unseen history before a cut sample: only an instance that appears well after it began is new.
+        if (observedFromNs === undefined || m.span.startNs - observedFromNs >= gapNs) out.set(m, reason);
       } else if (m.span.startNs < warmUpEnd) {
         out.set(m, reason);
       }

@@ -9,7 +9,7 @@ import type { ResolvedRange } from './time-input.js';
 
 export const COLD_START_RULE =
   'flagged (ml.cold_start/faas.coldstart=true), or slow (modified z = 0.6745·(d−median)/MAD > 3.5 and d ≥ 1.25×median within model+version) ' +
-  'and at the start of an instance\'s life (its first inference of that model in the window, one overlapping it, or the first after ≥ 5 min idle)';
+  'and at the start of an instance\'s life (its first inference of that model in the window, or in a cut sample ≥ 5 min after the sample begins; one overlapping it; or the first after ≥ 5 min idle)';
 
 /** Per model and version: span percentiles (exact over a bounded trace sample) and inference-duration histograms. */
 export async function inferenceAnswer(deps: McpDeps, args: DomainArgs, range: ResolvedRange): Promise<DomainAnswer> {
@@ -36,7 +36,8 @@ export async function inferenceAnswer(deps: McpDeps, args: DomainArgs, range: Re
     // A service known only from its metrics has no spans to sample: answer from the metrics.
     if (!(err instanceof ToolError) || metricRows.length === 0) throw err;
   }
-  const spans = analyzeInferenceSpans(sample?.traces ?? [], { startNs: range.startNs, endNs: range.endNs });
+  const observedFromNs = sample?.sampled ? sample.traces.reduce<bigint | undefined>((min, t) => t.reduce((m, s) => (m === undefined || s.startNs < m ? s.startNs : m), min), undefined) : undefined;
+  const spans = analyzeInferenceSpans(sample?.traces ?? [], { startNs: range.startNs, endNs: range.endNs, ...(observedFromNs !== undefined ? { observedFromNs } : {}) });
   const spanRows = spans.groups.map((g) => ({
     source: 'spans', model: g.model, ...(g.version ? { version: g.version } : {}), count: g.count, rps: g.rps,
     p50_ms: g.p50Ms, p95_ms: g.p95Ms, p99_ms: g.p99Ms, max_ms: g.maxMs, mean_ms: g.meanMs, p99_warm_ms: g.p99WarmMs,

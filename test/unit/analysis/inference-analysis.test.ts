@@ -69,6 +69,11 @@ describe('inference spans', () => {
       ['v2', 'pod-c', 12, 'flagged'],
     ]);
     expect(a.coldStarts[0]!.traceId).toBe(traceIdOf(0));
+
+    // As a cut sample starting at the first span, the first calls have unseen history: not cold starts.
+    const cut = analyzeInferenceSpans(traces, { ...window, observedFromNs: ms(1000) });
+    expect(cut.coldStarts.map((c) => [c.instance, c.reason])).toEqual([['pod-a', 'after_idle_gap'], ['pod-c', 'flagged']]);
+    expect(cut.groups.find((g) => g.version === 'v1')!.slowOutliers).toBe(3);
   });
 
   it('counts a nested inference span of the same model once, and reads gen_ai and model.name keys', () => {
