@@ -18,6 +18,8 @@ Drill down from aggregates to single traces:
 4. find_bottlenecks(service, operation): which downstream operation owns the critical path of slow requests; service_map for dependencies; find_errors for root-cause spans.
 5. find_traces(...) for example trace ids, then get_trace(trace_id) (summary first, then view="topology" or selected span_ids) and get_critical_path(trace_id).
 SLOs: slo_status() for all, slo_status(slo) for budget, burn rates and alerts of one; prompts hold playbooks for common questions.
+Metrics: list_metrics(match), then query_metrics(select='name{label="v",l=~"re"}', several joined by +; denominator for ratios; agg=rate|increase|sum|avg|min|max|count|last|p50|p99|p999; by="label,label" or "*" per series; step="5m" for a series).
+Domains: analyze(topic="cache"|"inference"|"database", service?): rows per cache level / model version / query shape, findings (weakest level, cold starts, N+1, pool saturation) with trace ids.
 Times: window="15m"|"1h"|"30d", or start (RFC3339 or now-2h) and end (default now).
 Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
 

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { startTestDaemon } from '../helpers/daemon.js';
 import { runWorkload } from '../helpers/workload.js';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { meterProvider } from '../helpers/metrics-sdk.js';
 import { callOk, callTool, openMcpDaemon, resultBytes, type McpConnection, type McpDaemon } from '../helpers/mcp-client.js';
 
 /**
@@ -47,6 +49,12 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
       { action: 'upsert', name: 'contract-slo', definition: { service: 'contract-svc', objectives: { availability: 0.99, latency: [{ thresholdMs: 100, target: 0.9 }] } } },
       { action: 'delete', name: 'contract-slo' },
     ],
+    list_metrics: [{}, { match: 'cache' }],
+    query_metrics: [
+      { select: 'cache_hits_total', denominator: 'cache_hits_total + cache_misses_total', agg: 'increase', by: 'level', window: '1d' },
+      { select: 'cache_hits_total{level=~"L1|L2"}', agg: 'rate', by: '*', step: '1m', window: '1h' },
+    ],
+    analyze: [{ topic: 'cache', window: '1d' }, { topic: 'inference', window: '1d' }, { topic: 'database', service: 'contract-svc', window: '1d' }],
   };
 }
 
@@ -63,6 +71,15 @@ for (const transport of ['http', 'stdio'] as const) {
       const sent = await runWorkload({ serviceName: 'contract-svc', exporter: new OTLPTraceExporter({ url: tracesUrl }), processor: 'batch' });
       expect(sent.results.every((r) => r.code === 0)).toBe(true);
       traceId = sent.traceIds[0]!;
+      const meters = meterProvider('contract-svc', new OTLPMetricExporter({ url: tracesUrl.replace(/\/v1\/traces$/, '/v1/metrics') }));
+      const hits = meters.getMeter('contract').createCounter('cache_hits_total');
+      const misses = meters.getMeter('contract').createCounter('cache_misses_total');
+      for (const [level, hit, miss] of [['L1', 9, 1], ['L2', 3, 2]] as const) {
+        hits.add(hit, { level });
+        misses.add(miss, { level });
+      }
+      await meters.forceFlush();
+      await meters.shutdown();
       // Histograms are flushed every 2 s: wait until the service shows up.
       for (let i = 0; i < 100; i++) {
         const services = await callOk<{ services: { service: string }[] }>(mcp.client, 'list_services', { window: '1d' });

@@ -17,6 +17,8 @@ import { registerFindAnomalies } from './find-anomalies.js';
 import { registerCapacityForecast } from './capacity-forecast.js';
 import { registerSloStatus } from './slo-status.js';
 import { registerManageSlo } from './manage-slo.js';
+import { registerListMetrics, registerQueryMetrics } from './query-metrics.js';
+import { registerAnalyze } from './analyze.js';
 
 /** The default toolset, in drill-down order. */
 export function registerTools(server: McpServer, deps: McpDeps): void {
@@ -37,4 +39,7 @@ export function registerTools(server: McpServer, deps: McpDeps): void {
   registerCapacityForecast(server, deps);
   registerSloStatus(server, deps);
   registerManageSlo(server, deps);
+  registerListMetrics(server, deps);
+  registerQueryMetrics(server, deps);
+  registerAnalyze(server, deps);
 }
