@@ -31,11 +31,11 @@ Answer with one table row per SLO objective: target, attained, budget remaining 
     title: 'Model inference is slower than expected',
     args: { service: 'service running inference (e.g. apes-ml-pipeline)', model: 'gen_ai.request.model value' },
     text: (a) => `Model inference is slower than expected${a['model'] ? ` (model ${a['model']})` : ''}.
-1. analyze_inference(${a['service'] ? `service="${a['service']}", ` : ''}window="1h"${a['model'] ? `, model="${a['model']}"` : ''}): latency, time to first token, tokens, errors per model.
+1. analyze(topic="inference"${a['service'] ? `, service="${a['service']}"` : ''}, window="1h"): p50/p95/p99 per model and version, errors by type, cold starts with trace ids.
 2. latency_stats(service="${opt(a['service'], '<service>')}", group_by="attr.gen_ai.request.model", compare_to="-1d") for p50/p95/p99 per model against yesterday.
 3. compare_windows(service="${opt(a['service'], '<service>')}", baseline="-1d") and find_anomalies(service="${opt(a['service'], '<service>')}", window="6h"): when it changed and which operation moved.
 4. find_bottlenecks(service="${opt(a['service'], '<service>')}", operation=<slow inference operation>): is the time in the model call, queueing, pre/post-processing or a dependency?
-5. If GenAI metrics exist: list_metrics(match="gen_ai"), then query_metrics(metric="gen_ai.client.operation.duration", agg="p95", group_by=["gen_ai.request.model"]).
+5. Inference metrics: list_metrics(match="inference"), then query_metrics(select="ml_model_inference_duration_seconds", agg="p95", by="model", step="5m") (or gen_ai.client.operation.duration by gen_ai.request.model).
 6. slo_status() if an SLO covers the service.
 Answer: which model/operation is slower, by how much (p95 before → now), since when, where on the critical path the time goes, and the likely cause.`,
   },
@@ -45,8 +45,8 @@ Answer: which model/operation is slower, by how much (p95 before → now), since
     args: { metric_prefix: 'cache metric name prefix (default cache_)' },
     text: (a) => `Optimize our cache performance (hit ratios across L1/L2/L3).
 1. list_metrics(match="${opt(a['metric_prefix'], 'cache')}"): find the hit/miss counters and their level label.
-2. analyze_cache(window="1h"): hit ratio per level, effective hit ratio of the hierarchy, chaining check (misses at L(n) ≈ lookups at L(n+1)).
-3. query_metrics(ratio of hits over hits + misses, group_by=[<level label>], window="1h", step="5m") to see the trend; repeat with window="1d" for a baseline.
+2. analyze(topic="cache", window="1h"): hit ratio per level, effective hit ratio of the hierarchy, chaining check (misses at L(n) ≈ lookups at L(n+1)), the weakest level.
+3. query_metrics(select="cache_hits_total", denominator="cache_hits_total + cache_misses_total", by=<level label>, window="1d", step="1h") to see the trend.
 4. compare_windows(service=<service>, baseline="-1d") and find_bottlenecks(service=<service>, operation=<entry operation>): does a lower hit ratio show up as more critical-path time in the backing store (DB spans)?
 Answer with a table per level: lookups, hit ratio now vs baseline, latency per lookup if known; then the effective hit ratio, where misses cost the most, and concrete changes (size, TTL, key design, prefetch) ranked by expected latency saved.`,
   },

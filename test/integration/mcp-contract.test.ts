@@ -41,7 +41,7 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
       { action: 'upsert', name: 'contract-p95', rule: { type: 'latency', service: 'contract-svc', percentile: 95, op: '>', threshold: 2000, for: '5m' } },
       { action: 'delete', name: 'contract-p95' },
     ],
-    compare_windows: [{ service: 'contract-svc', window: '1h' }, { service: 'contract-svc', operation: 'GET /checkout', window: '1d', attr: 'service.version', values: ['2.0.0', '2.0.1'] }],
+    compare_windows: [{ service: 'contract-svc', window: '1h' }, { service: 'contract-svc', window: '1h', baseline: '-1d' }, { service: 'contract-svc', operation: 'GET /checkout', window: '1d', attr: 'service.version', values: ['2.0.0', '2.0.1'] }],
     find_anomalies: [{}, { service: 'contract-svc', window: '2h' }],
     capacity_forecast: [{}, { service: 'contract-svc', window: '1d', thresholds: { throughput: 100 } }],
     slo_status: [{}],
@@ -90,6 +90,18 @@ for (const transport of ['http', 'stdio'] as const) {
 
     afterAll(async () => {
       await opened?.close();
+    });
+
+    it('instructions and prompts name only tools that exist, with their real argument names', async () => {
+      const names = new Set((await mcp.client.listTools()).tools.map((t) => t.name));
+      const texts = [mcp.client.getInstructions() ?? ''];
+      for (const p of (await mcp.client.listPrompts()).prompts) {
+        const got = await mcp.client.getPrompt({ name: p.name, arguments: {} });
+        texts.push(...got.messages.map((m) => (m.content.type === 'text' ? m.content.text : '')));
+      }
+      const called = texts.flatMap((t) => [...t.matchAll(/\b([a-z]+(?:_[a-z]+)+)\(/g)].map((m) => m[1] as string));
+      expect(called.length).toBeGreaterThan(10);
+      expect(called.filter((n) => !names.has(n))).toEqual([]);
     });
 
     it('initialize carries drill-down instructions; tools/list is small, read-only and typed', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { comparisonRange, TimeRangeError } from '../../analysis/time-range.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { compareOperations, contributorsOf, type Contributor, type OperationComparison, type SideOperation, type SideStats } from '../../analysis/window-compare.js';
 import type { TraceSpan } from '../../model/trace.js';
@@ -35,7 +36,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
     deps,
     'compare_windows',
     {
-      description: 'Regression: window vs baseline "start/end" (default: previous) or attr values [old,new], with culprits.',
+      description: 'Regression: window vs baseline (previous, -1d, -7d or start/end) or attr values [old,new], with culprits.',
       inputSchema: z.object({
         service: z.string(),
         operation: z.string().optional(),
@@ -73,7 +74,7 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
         precision = `${sample.precision}; operations from the sampled spans`;
       } else {
         rangeB = range;
-        rangeA = args.baseline !== undefined ? baselineRange(args.baseline, deps.now()) : toResolved({ startMs: 2 * range.startMs - range.endMs, endMs: range.startMs });
+        rangeA = args.baseline !== undefined ? baselineRange(args.baseline, range, deps.now()) : toResolved({ startMs: 2 * range.startMs - range.endMs, endMs: range.startMs });
         opsA = await windowOperations(deps, args.service, args.operation, rangeA);
         const half = Math.max(1, Math.floor(cap / 2));
         const [a, b] = await Promise.all([rangeA, rangeB].map((r) => sampleTraces(deps, { service: args.service, operation: root, maxTraces: half }, r, 'timing')));
@@ -115,8 +116,17 @@ export function registerCompareWindows(server: McpServer, deps: McpDeps): void {
   );
 }
 
-function baselineRange(text: string, nowMs: number): ResolvedRange {
+/** "previous", a shift like "-1d" (the same window a day earlier, as latency_stats' compare_to), or "start/end". */
+function baselineRange(text: string, current: ResolvedRange, nowMs: number): ResolvedRange {
+  if (!text.includes('/')) {
+    try {
+      return toResolved(comparisonRange(current, text));
+    } catch (err) {
+      if (err instanceof TimeRangeError) throw new ToolError(`baseline "${text}" must be "previous", a shift like "-1d" or "-7d", or "start/end" (RFC3339)`);
+      throw err;
+    }
+  }
   const [start, end, extra] = text.split('/');
-  if (start === undefined || end === undefined || extra !== undefined) throw new ToolError('baseline is "start/end", e.g. "2026-01-01T10:00:00Z/2026-01-01T11:00:00Z"');
+  if (start === undefined || end === undefined || extra !== undefined) throw new ToolError('baseline is "previous", a shift like "-1d", or "start/end", e.g. "2026-01-01T10:00:00Z/2026-01-01T11:00:00Z"');
   return resolveRange({ start, end }, nowMs, 3_600_000);
 }
