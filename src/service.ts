@@ -21,6 +21,7 @@ import { createMcpServer } from './mcp/server.js';
 import { McpHttpHandler } from './mcp/transports/http.js';
 import type { Caller, McpDeps, StatusSnapshot } from './mcp/deps.js';
 import type { McpServer } from './mcp/server.js';
+import { memoryBudget, MemoryWatch } from './processing/memory-guard.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -68,20 +69,29 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         batchRows: 5_000,
       },
       maxBatchSpans: config.storage.maxBatchSpans,
+      ...(config.storage.maxPages !== undefined ? { maxPages: config.storage.maxPages } : {}),
       metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
     },
     logger.child({ component: 'store/sqlite' }),
   );
-  const limiter = new IngestLimiter(store, {
-    maxInflightBytes: config.ingest.maxInflightSize,
-    maxInflightRequests: config.ingest.maxInflightRequests,
-    retryAfterMs: config.ingest.retryAfter,
-  });
+  const budget = memoryBudget(config.limits.memory, { maxInflightBytes: config.ingest.maxInflightSize, maxRequestBytes: otlp.maxRequestSize });
+  const memoryWatch = new MemoryWatch(budget);
+  memoryWatch.start();
+  const limiter = new IngestLimiter(
+    store,
+    {
+      maxInflightBytes: budget.maxInflightBytes,
+      maxInflightRequests: config.ingest.maxInflightRequests,
+      retryAfterMs: config.ingest.retryAfter,
+    },
+    memoryWatch,
+  );
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
+    memoryWatch.stop();
     for (const stop of stops.reverse().splice(0)) {
       try {
         await stop();
@@ -109,6 +119,8 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         const unwritable = writable.check();
         if (unwritable) problems.push(unwritable);
         if (limiter.saturated) problems.push('ingest queue is full');
+        const memory = limiter.memoryProblem();
+        if (memory) problems.push(memory);
         return problems;
       },
     };
@@ -151,8 +163,13 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         defaultBytes: Math.min(config.mcp.defaultResponseSize, config.mcp.maxResponseSize),
         hardCapBytes: config.mcp.maxResponseSize,
         maxAnalysisTraces: config.mcp.maxAnalysisTraces,
+        queryTimeoutMs: config.mcp.queryTimeout,
       },
-      status: () => statusSnapshot(config, store, counters, addresses, startedAt),
+      status: async () => ({
+        ...(await statusSnapshot(config, store, counters, addresses, startedAt)),
+        problems: readiness.problems(),
+        memory: { rssBytes: memoryWatch.stats().rssBytes, limitBytes: budget.limitBytes },
+      }),
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
@@ -170,7 +187,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
 
     if (otlp.grpc.enabled) {
       const grpc = new OtlpGrpcReceiver(
-        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: otlp.maxRequestSize },
+        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: budget.maxRequestBytes },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
@@ -183,9 +200,10 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       const http = new OtlpHttpReceiver(
         {
           endpoint: parseEndpoint(otlp.http.endpoint),
-          maxRequestBytes: otlp.maxRequestSize,
+          maxRequestBytes: budget.maxRequestBytes,
           tracesPath: otlp.http.tracesPath,
           metricsPath: otlp.http.metricsPath,
+          admission: () => limiter.refusal(),
         },
         limiter,
         counters,

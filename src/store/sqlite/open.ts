@@ -14,7 +14,7 @@ export function spansDbPath(dataDir: string): string {
  * committed transaction across a process crash (kill -9); only an OS crash or power loss can lose the last
  * commits, the trade-off the Collector's persistent queue also makes.
  */
-export function openWriterDb(dataDir: string): Database.Database {
+export function openWriterDb(dataDir: string, maxPages?: number): Database.Database {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(spansDbPath(dataDir));
   db.pragma('journal_mode = WAL');
@@ -27,6 +27,7 @@ export function openWriterDb(dataDir: string): Database.Database {
   // After a checkpoint, truncate the WAL back to this size so that it does not stay at its peak.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   migrate(db);
+  if (maxPages !== undefined) db.pragma(`max_page_count = ${maxPages}`);
   return db;
 }
 
