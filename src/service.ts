@@ -54,6 +54,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
   const dataDir = path.resolve(config.storage.dataDir);
   const otlp = config.receivers.otlp;
   const counters = new IngestCounters();
+  const budget = memoryBudget(config.limits.memory, { maxInflightBytes: config.ingest.maxInflightSize, maxRequestBytes: otlp.maxRequestSize });
   const store = new SqliteSpanStore(
     {
       dataDir,
@@ -70,13 +71,13 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       },
       maxBatchSpans: config.storage.maxBatchSpans,
       ...(config.storage.maxPages !== undefined ? { maxPages: config.storage.maxPages } : {}),
+      cacheKiB: budget.writerCacheKiB,
       metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
     },
     logger.child({ component: 'store/sqlite' }),
   );
-  const budget = memoryBudget(config.limits.memory, { maxInflightBytes: config.ingest.maxInflightSize, maxRequestBytes: otlp.maxRequestSize });
   const memoryWatch = new MemoryWatch(budget);
   memoryWatch.start();
   const limiter = new IngestLimiter(
@@ -105,9 +106,9 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
   try {
     await store.start();
     stops.push(() => store.shutdown());
-    const reader = new SqliteSpanReader(openReaderDb(dataDir));
+    const reader = new SqliteSpanReader(openReaderDb(dataDir, budget.readerCacheKiB));
     stops.push(async () => reader.close());
-    const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
+    const metricReader = new SqliteMetricReader(openReaderDb(dataDir, budget.readerCacheKiB));
     stops.push(async () => metricReader.close());
 
     const writable = new WritableProbe(dataDir);

@@ -19,6 +19,9 @@ export interface MemoryBudget {
   maxInflightBytes: number;
   /** Largest decompressed request either receiver reads (grpc-js buffers a whole message before our handler runs). */
   maxRequestBytes: number;
+  /** SQLite page caches: the writer's and each reader connection's (two readers). */
+  writerCacheKiB: number;
+  readerCacheKiB: number;
 }
 
 /** Configured ingest bounds, tightened to what the memory budget allows. */
@@ -29,6 +32,9 @@ export function memoryBudget(limitBytes: number, configured: { maxInflightBytes:
     softLimitBytes: Math.floor(limitBytes * SOFT_LIMIT_RATIO),
     maxInflightBytes: Math.min(configured.maxInflightBytes, eighth),
     maxRequestBytes: Math.min(configured.maxRequestBytes, eighth),
+    // 64 + 2 × 32 MiB at the 512 MiB default, as before the budget existed; less below it.
+    writerCacheKiB: Math.max(4096, Math.min(65_536, Math.floor(limitBytes / 8 / 1024))),
+    readerCacheKiB: Math.max(2048, Math.min(32_768, Math.floor(limitBytes / 16 / 1024))),
   };
 }
 

@@ -14,13 +14,13 @@ export function spansDbPath(dataDir: string): string {
  * committed transaction across a process crash (kill -9); only an OS crash or power loss can lose the last
  * commits, the trade-off the Collector's persistent queue also makes.
  */
-export function openWriterDb(dataDir: string, maxPages?: number): Database.Database {
+export function openWriterDb(dataDir: string, maxPages?: number, cacheKiB = 65_536): Database.Database {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(spansDbPath(dataDir));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${Math.floor(cacheKiB)}`);
   db.pragma('temp_store = MEMORY');
   // Larger than the default 1000 pages: fewer, bigger checkpoints measured +22–31 % ingest here.
   db.pragma('wal_autocheckpoint = 10000');
@@ -32,10 +32,10 @@ export function openWriterDb(dataDir: string, maxPages?: number): Database.Datab
 }
 
 /** Read-only connection for queries; WAL lets it read while the writer worker commits. */
-export function openReaderDb(dataDir: string): Database.Database {
+export function openReaderDb(dataDir: string, cacheKiB = 32_768): Database.Database {
   const db = new Database(spansDbPath(dataDir), { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -32768');
+  db.pragma(`cache_size = -${Math.floor(cacheKiB)}`);
   return db;
 }
 

@@ -16,6 +16,8 @@ export interface WriterWorkerData {
   metrics?: MetricStoreSettings;
   /** SQLite max_page_count: a size cap that fails writes with SQLITE_FULL, as a full disk does. */
   maxPages?: number;
+  /** Writer page cache in KiB (default 64 MiB), scaled down with limits.memory. */
+  cacheKiB?: number;
 }
 
 export type ToWriter =

@@ -41,7 +41,7 @@ let writer: SqliteSpanWriter;
 let retention: Retention;
 let metrics: MetricIngest;
 try {
-  db = openWriterDb(settings.dataDir, settings.maxPages);
+  db = openWriterDb(settings.dataDir, settings.maxPages, settings.cacheKiB);
   writer = new SqliteSpanWriter(db, settings.writer);
   retention = new Retention(db, settings.retention);
   metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send);
