@@ -41,7 +41,11 @@ let writer: SqliteSpanWriter;
 let retention: Retention;
 let metrics: MetricIngest;
 try {
-  db = openWriterDb(settings.dataDir, settings.maxPages, settings.cacheKiB);
+  db = openWriterDb(settings.dataDir, {
+    ...(settings.maxPages !== undefined ? { maxPages: settings.maxPages } : {}),
+    ...(settings.cacheKiB !== undefined ? { cacheKiB: settings.cacheKiB } : {}),
+    maxBytes: settings.retention.maxBytes,
+  });
   writer = new SqliteSpanWriter(db, settings.writer);
   retention = new Retention(db, settings.retention);
   metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send);
