@@ -207,8 +207,11 @@ interface Slot {
 
 function slots(doc: Json, out: Slot[] = [], depth = 0): Slot[] {
   if (depth > 40 || doc === null || typeof doc !== 'object') return out;
-  if (Array.isArray(doc)) doc.forEach((v, i) => (out.push({ parent: doc, key: i }), slots(v, out, depth + 1)));
-  else for (const [k, v] of Object.entries(doc)) (out.push({ parent: doc, key: k }), slots(v, out, depth + 1));
+  const entries: [string | number, Json][] = Array.isArray(doc) ? doc.map((v, i) => [i, v]) : Object.entries(doc);
+  for (const [key, value] of entries) {
+    out.push({ parent: doc, key });
+    slots(value, out, depth + 1);
+  }
   return out;
 }
 
