@@ -48,6 +48,7 @@ const median = (xs: number[]): number => {
 async function main(): Promise<number> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'spanlens-crash-loop-'));
   const baseMs = Date.now();
+  const startedAt = performance.now();
   const shape = { ...DEFAULT_SHAPE, spansPerRequest: Number(opts['spans-per-request']) };
   const nonce = runNonce();
   const lanes = Array.from({ length: concurrency }, (_, k) => new Lane(k, shape, nonce, BigInt(baseMs) * 1_000_000n, 3, 11));
@@ -101,6 +102,7 @@ async function main(): Promise<number> {
       ackedSpansPerSecUnderLoad: Math.round(sum((r) => r.check.ackedSpans) / loadSeconds),
       killAfterMs: { min: Math.min(...results.map((r) => r.killAfterMs)), max: Math.max(...results.map((r) => r.killAfterMs)) },
       restartMsMedian: median(results.map((r) => r.restartMs)),
+      elapsedMs: Math.round(performance.now() - startedAt),
       cleanShutdownExitCode: exit.code,
       daemonEntry: daemon.entry,
       failedRounds: failed.map(({ round, result }) => ({ round, ...result.check, latencyDiff: result.latencyDiff, apiWrong: result.apiWrong })),

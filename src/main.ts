@@ -25,6 +25,7 @@ Options (each overrides the config file and the environment):
   --api HOST:PORT        (env SPANLENS_API)
   --data DIR             (env SPANLENS_DATA)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (env SPANLENS_LOG_LEVEL, OTEL_LOG_LEVEL)
+  --memory-limit SIZE    memory budget, e.g. 512MiB (env SPANLENS_MEMORY_LIMIT)
   -h, --help
 `;
 
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         api: { type: 'string' },
         data: { type: 'string' },
         'log-level': { type: 'string' },
+        'memory-limit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.api !== undefined) flags.api = values.api;
   if (values.data !== undefined) flags.dataDir = values.data;
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+  if (values['memory-limit'] !== undefined) flags.memoryLimit = values['memory-limit'];
 
   let config;
   try {

@@ -29,6 +29,7 @@ import { SqliteSloCatalog, type SloValidator } from './store/sqlite/slo-store.js
 import { SqliteSloReader } from './store/sqlite/slo-reader.js';
 import { parseSloDefinition, sloToConfigShape } from './config/slo-schema.js';
 import type { SloEventSources } from './analysis/slo-events.js';
+import { memoryBudget, MemoryWatch } from './processing/memory-guard.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
@@ -65,6 +66,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
   const dataDir = path.resolve(config.storage.dataDir);
   const otlp = config.receivers.otlp;
   const counters = new IngestCounters();
+  const budget = memoryBudget(config.limits.memory, { maxInflightBytes: config.ingest.maxInflightSize, maxRequestBytes: otlp.maxRequestSize });
   const store = new SqliteSpanStore(
     {
       dataDir,
@@ -80,20 +82,29 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         batchRows: 5_000,
       },
       maxBatchSpans: config.storage.maxBatchSpans,
+      ...(config.storage.maxPages !== undefined ? { maxPages: config.storage.maxPages } : {}),
+      cacheKiB: budget.writerCacheKiB,
       metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
     },
     logger.child({ component: 'store/sqlite' }),
   );
-  const limiter = new IngestLimiter(store, {
-    maxInflightBytes: config.ingest.maxInflightSize,
-    maxInflightRequests: config.ingest.maxInflightRequests,
-    retryAfterMs: config.ingest.retryAfter,
-  });
+  const memoryWatch = new MemoryWatch(budget);
+  memoryWatch.start();
+  const limiter = new IngestLimiter(
+    store,
+    {
+      maxInflightBytes: budget.maxInflightBytes,
+      maxInflightRequests: config.ingest.maxInflightRequests,
+      retryAfterMs: config.ingest.retryAfter,
+    },
+    memoryWatch,
+  );
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
+    memoryWatch.stop();
     for (const stop of stops.reverse().splice(0)) {
       try {
         await stop();
@@ -107,9 +118,9 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
   try {
     await store.start();
     stops.push(() => store.shutdown());
-    const reader = new SqliteSpanReader(openReaderDb(dataDir));
+    const reader = new SqliteSpanReader(openReaderDb(dataDir, budget.readerCacheKiB));
     stops.push(async () => reader.close());
-    const metricReader = new SqliteMetricReader(openReaderDb(dataDir));
+    const metricReader = new SqliteMetricReader(openReaderDb(dataDir, budget.readerCacheKiB));
     stops.push(async () => metricReader.close());
     const timeline = new SqliteLatencyTimeline(openReaderDb(dataDir));
     stops.push(async () => timeline.close());
@@ -134,6 +145,8 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         const unwritable = writable.check();
         if (unwritable) problems.push(unwritable);
         if (limiter.saturated) problems.push('ingest queue is full');
+        const memory = limiter.memoryProblem();
+        if (memory) problems.push(memory);
         return problems;
       },
     };
@@ -192,11 +205,16 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         defaultBytes: Math.min(config.mcp.defaultResponseSize, config.mcp.maxResponseSize),
         hardCapBytes: config.mcp.maxResponseSize,
         maxAnalysisTraces: config.mcp.maxAnalysisTraces,
+        queryTimeoutMs: config.mcp.queryTimeout,
       },
-      status: () => statusSnapshot(config, store, counters, addresses, startedAt),
       alerts,
       timeline,
       slos,
+      status: async () => ({
+        ...(await statusSnapshot(config, store, counters, addresses, startedAt)),
+        problems: readiness.problems(),
+        memory: { rssBytes: memoryWatch.stats().rssBytes, limitBytes: budget.limitBytes },
+      }),
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
@@ -214,7 +232,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
 
     if (otlp.grpc.enabled) {
       const grpc = new OtlpGrpcReceiver(
-        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: otlp.maxRequestSize },
+        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: budget.maxRequestBytes },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
@@ -227,9 +245,10 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       const http = new OtlpHttpReceiver(
         {
           endpoint: parseEndpoint(otlp.http.endpoint),
-          maxRequestBytes: otlp.maxRequestSize,
+          maxRequestBytes: budget.maxRequestBytes,
           tracesPath: otlp.http.tracesPath,
           metricsPath: otlp.http.metricsPath,
+          admission: () => limiter.refusal(),
         },
         limiter,
         counters,

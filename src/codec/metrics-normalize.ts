@@ -69,7 +69,7 @@ export function normalizeMetricsRequest(request: unknown): DecodedMetrics {
     if (!isObject(rm)) throw new EnvelopeError(`${where} must be an object`);
     const resourceObj = get(rm, 'resource', 'resource');
     if (resourceObj !== undefined && !isObject(resourceObj)) throw new EnvelopeError(`${where}.resource must be an object`);
-    const resource = labelsOf(resourceObj === undefined ? [] : get(resourceObj, 'attributes', 'attributes'), `${where}.resource`);
+    const resource = resourceLabels(resourceObj === undefined ? [] : get(resourceObj, 'attributes', 'attributes'), `${where}.resource`);
     list(rm, 'scopeMetrics', 'scope_metrics', `${where}.scopeMetrics`).forEach((sm, j) => {
       const at = `${where}.scopeMetrics[${j}]`;
       if (!isObject(sm)) throw new EnvelopeError(`${at} must be an object`);
@@ -295,6 +295,16 @@ function exemplarsOf(v: unknown): Exemplar[] {
 }
 
 // ---- attributes ----
+
+/** Bad resource attributes spoil every point below them: the request is malformed (400), not a point. */
+function resourceLabels(v: unknown, what: string): Labels {
+  try {
+    return labelsOf(v, what);
+  } catch (err) {
+    if (err instanceof PointRejection) throw new EnvelopeError(err.message);
+    throw err;
+  }
+}
 
 function labelsOf(v: unknown, what: string): Labels {
   const out: Labels = {};

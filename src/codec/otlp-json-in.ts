@@ -24,8 +24,12 @@ interface LongStatic {
 }
 const Long = protobuf.util.Long as unknown as LongStatic;
 const MAX_REASONS = 5;
-/** Deep enough for any real attribute, shallow enough that the recursion (here and in protobufjs) is safe. */
-const MAX_ANY_VALUE_DEPTH = 128;
+/**
+ * Deep enough for any real attribute, shallow enough for protobufjs: its encoder refuses more than 100
+ * nested messages (util.recursionLimit) with a plain Error, and a kvlist level costs three of them
+ * (AnyValue, KeyValueList, KeyValue) below the five of ResourceSpans → … → Link → KeyValue.
+ */
+const MAX_ANY_VALUE_DEPTH = 30;
 // Maps, not object literals: a sender-controlled name such as "constructor" must not hit Object.prototype.
 const SPAN_KINDS = new Map(
   ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'].map((n, i) => [`SPAN_KIND_${n}`, i]),

@@ -11,6 +11,8 @@ export interface ConfigOverrides {
   logLevel?: string;
   /** A Prometheus /metrics URL to scrape (env METRICS_ENDPOINT), added to scrape.targets. */
   metricsEndpoint?: string;
+  /** limits.memory, e.g. "256MiB". */
+  memoryLimit?: string;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +38,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     dataDir: pick('SPANLENS_DATA'),
     logLevel: pick('SPANLENS_LOG_LEVEL', 'OTEL_LOG_LEVEL')?.toLowerCase(),
     metricsEndpoint: pick('METRICS_ENDPOINT'),
+    memoryLimit: pick('SPANLENS_MEMORY_LIMIT'),
   });
 }
 
@@ -77,6 +80,7 @@ function applyOverrides(target: Record<string, unknown>, o: ConfigOverrides): vo
   if (o.dataDir !== undefined) setPath(target, ['storage', 'dataDir'], o.dataDir);
   if (o.logLevel !== undefined) setPath(target, ['log', 'level'], o.logLevel);
   if (o.metricsEndpoint !== undefined) addScrapeTarget(target, o.metricsEndpoint);
+  if (o.memoryLimit !== undefined) setPath(target, ['limits', 'memory'], o.memoryLimit);
 }
 
 /** Appends a target unless the file already scrapes that URL (then the file's interval and job win). */

@@ -75,6 +75,11 @@ export const configSchema = z
         maxBatchSpans: z.number().int().min(1).default(20_000),
         /** Recently stored span ids remembered to drop client re-sends. */
         dedupWindowSpans: z.number().int().min(0).default(200_000),
+        /**
+         * Hard cap on the database file in pages (SQLite max_page_count); unset = none. Meant for tests and
+         * for a fixed quota: past it, writes fail with SQLITE_FULL exactly as on a full disk.
+         */
+        maxPages: z.number().int().min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -117,6 +122,8 @@ export const configSchema = z
         token: z.string().min(16).optional(),
         /** HTTP callers may use write tools (SLOs, alert rules); stdio always may. Off: HTTP is read-only. */
         allowWrites: z.boolean().default(false),
+        /** A tool call running longer than this is abandoned with an error that asks for a narrower window. */
+        queryTimeout: duration.prefault('10s'),
       })
       .strict()
       .prefault({}),
@@ -129,6 +136,12 @@ export const configSchema = z
     alerting: alertingSchema.prefault({}),
     /** SLO definitions (slo-schema.ts, config/slo-example.yaml); more can be added over MCP (manage_slo). */
     slos: slosSchema,
+    /**
+     * Memory budget of the whole daemon (env SPANLENS_MEMORY_LIMIT, flag --memory-limit), sized for a
+     * sidecar. In-flight ingest and the largest request are bounded relative to it, and above 80 % RSS
+     * exports are refused with retryable answers until memory falls again.
+     */
+    limits: z.object({ memory: byteSize.prefault('512MiB') }).strict().prefault({}),
   })
   .strict();
 

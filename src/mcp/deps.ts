@@ -18,6 +18,9 @@ export interface StatusSnapshot {
   store: { liveBytes: number | null; activeLatencySeries: number | null; retentionDeletedSpans: number | null; healthy: boolean };
   retention: { spansMaxAge: string; latencyMinutesMaxAge: string; latencyHoursMaxAge: string };
   endpoints: Record<string, string>;
+  /** Readiness problems (memory pressure, store write failures such as a full disk); empty when ready. */
+  problems?: string[];
+  memory?: { rssBytes: number; limitBytes: number };
 }
 
 export interface McpLimits {
@@ -27,6 +30,8 @@ export interface McpLimits {
   hardCapBytes: number;
   /** Most traces a bulk analysis (bottlenecks, service map, errors) decodes. */
   maxAnalysisTraces: number;
+  /** A tool call running longer is abandoned with a ToolError asking for a narrower window (mcp.queryTimeout). */
+  queryTimeoutMs?: number;
 }
 
 export const DEFAULT_MCP_LIMITS: McpLimits = { defaultBytes: 8 * 1024, hardCapBytes: 24 * 1024, maxAnalysisTraces: 2000 };

@@ -5,6 +5,7 @@ import type { McpDeps } from './deps.js';
 import { unknownOperationError, unknownServiceError } from './errors.js';
 import { clipText, msFromNs, msFromUs, round } from './result.js';
 import type { ResolvedRange } from './time-input.js';
+import { readTracesInSlices } from './deadline.js';
 
 export interface GroupStats {
   group: string;
@@ -75,7 +76,7 @@ async function attributeGroups(deps: McpDeps, scope: LatencyScope, range: Resolv
     startNs: range.startNs, endNs: range.endNs, limit: deps.limits.maxAnalysisTraces,
   });
   if (found === null) throw await unknownServiceError(deps.spans, scope.service);
-  const traces = await deps.spans.getTracesSpans(found.map((t) => t.traceId), { detail: 'full' });
+  const traces = await readTracesInSlices(deps.spans, found.map((t) => t.traceId), 'full');
   const byValue = new Map<string, { durations: bigint[]; errors: number }>();
   for (const spans of traces.values()) {
     for (const s of spans) {

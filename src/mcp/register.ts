@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type CallToolResult, type Tool, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { McpDeps } from './deps.js';
 import { ToolError } from './errors.js';
+import { withDeadline } from './deadline.js';
 
 export interface ToolConfig<I extends z.ZodObject, O extends z.ZodObject> {
   description: string;
@@ -32,7 +33,8 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(
     if (config.writes && !deps.caller.canWrite) {
       throw new ToolError(`${name} changes stored state and this session may not write: ${deps.caller.writeDenial ?? 'writes are disabled'}`);
     }
-    return handler(args);
+    const timeoutMs = deps.limits.queryTimeoutMs;
+    return timeoutMs === undefined || timeoutMs <= 0 ? handler(args) : withDeadline(name, timeoutMs, () => handler(args));
   };
   const observed = deps.onToolCall === undefined ? run : observe(deps, name, config.writes === true, run);
   server.registerTool(name, { description: config.description, inputSchema: config.inputSchema, outputSchema: config.outputSchema, annotations }, observed as never);

@@ -4,6 +4,7 @@ import type { TraceDetail } from '../store/ports.js';
 import type { McpDeps } from './deps.js';
 import { unknownServiceError } from './errors.js';
 import type { ResolvedRange } from './time-input.js';
+import { readTracesInSlices } from './deadline.js';
 
 export const sampleInput = {
   max_traces: z.number().int().min(1).optional().describe('traces analysed (default 1000)'),
@@ -39,7 +40,7 @@ export async function sampleTraces(
   if (found === null) throw await unknownServiceError(deps.spans, q.service as string);
   const sampled = found.length > limit;
   const ids = found.slice(0, limit);
-  const byId = await deps.spans.getTracesSpans(ids, { detail });
+  const byId = await readTracesInSlices(deps.spans, ids, detail);
   const traces = ids.map((id) => byId.get(id)).filter((t): t is TraceSpan[] => t !== undefined);
   return { traces, sampled, precision: sampled ? `sampled(${traces.length} newest traces)` : `exact(${traces.length} traces)` };
 }

@@ -7,6 +7,7 @@ import { unknownServiceError } from './errors.js';
 import { compilePredicates, type Predicate } from './predicates.js';
 import { iso, msFromNs } from './result.js';
 import type { ResolvedRange } from './time-input.js';
+import { readTracesInSlices } from './deadline.js';
 
 export const traceRowSchema = z.looseObject({}).describe('trace_id, duration_ms, root_service, root_operation, error_count, start, has_root, span_count, top_self_time {span_id, service, operation, self_ms}');
 export interface TraceRow {
@@ -53,7 +54,7 @@ export async function searchTraceRows(deps: McpDeps, a: TraceSearchArgs, range: 
   let matches: TraceSummary[] = a.error === false ? found.filter((t) => t.errorCount === 0) : found;
   if (a.where !== undefined) {
     const test = compilePredicates(a.where);
-    const decoded = await deps.spans.getTracesSpans(matches.map((t) => t.traceId), { detail: 'full' });
+    const decoded = await readTracesInSlices(deps.spans, matches.map((t) => t.traceId), 'full');
     matches = matches.filter((t) => (decoded.get(t.traceId) ?? []).some((s) => (a.service === undefined || s.service === a.service) && (a.operation === undefined || s.name === a.operation) && test(s)));
   }
   if (a.sort === 'slowest') matches = [...matches].sort((x, y) => (y.durationNs > x.durationNs ? 1 : y.durationNs < x.durationNs ? -1 : 0));

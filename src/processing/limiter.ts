@@ -1,5 +1,6 @@
 import { RetryableError } from '../pipeline/errors.js';
 import type { ExportOutcome, MetricsConsumer, OtlpExportRequest, TracesConsumer } from '../pipeline/consumer.js';
+import type { MemoryPressure } from './memory-guard.js';
 
 export interface IngestLimits {
   /** Decompressed request bytes queued or being written at once. */
@@ -19,11 +20,29 @@ export class IngestLimiter implements TracesConsumer, MetricsConsumer {
   private inflightBytes = 0;
   private inflightRequests = 0;
   private refusedTotal = 0;
+  private refusedMemory = 0;
 
   constructor(
     private readonly next: TracesConsumer & Partial<MetricsConsumer>,
     private readonly limits: IngestLimits,
+    /** RSS watermark (limits.memory); without it only the in-flight bounds apply. */
+    private readonly memory?: MemoryPressure,
   ) {}
+
+  /** Why readiness fails because of memory, or '' when under the soft limit. */
+  memoryProblem(): string {
+    return this.memory?.overSoftLimit ? this.memory.describe() : '';
+  }
+
+  /**
+   * The refusal an export would get right now, checked by receivers before they read a body, so that an
+   * overloaded daemon does not buffer what it is about to refuse. Undefined when it would be admitted.
+   */
+  refusal(): RetryableError | undefined {
+    if (this.inflightRequests >= this.limits.maxInflightRequests) return this.queueFull();
+    if (this.memory?.overSoftLimit && this.inflightRequests > 0) return this.memoryFull();
+    return undefined;
+  }
 
   get saturated(): boolean {
     return (
@@ -31,11 +50,12 @@ export class IngestLimiter implements TracesConsumer, MetricsConsumer {
     );
   }
 
-  stats(): { inflightBytes: number; inflightRequests: number; refused: number } & IngestLimits {
+  stats(): { inflightBytes: number; inflightRequests: number; refused: number; refusedMemory: number } & IngestLimits {
     return {
       inflightBytes: this.inflightBytes,
       inflightRequests: this.inflightRequests,
       refused: this.refusedTotal,
+      refusedMemory: this.refusedMemory,
       ...this.limits,
     };
   }
@@ -59,10 +79,10 @@ export class IngestLimiter implements TracesConsumer, MetricsConsumer {
     // A single request larger than the byte budget is still admitted when nothing else is in flight,
     // otherwise it could never be accepted (the size limit proper is the receivers' max request size).
     const overBytes = this.inflightBytes > 0 && this.inflightBytes + size > this.limits.maxInflightBytes;
-    if (this.inflightRequests >= this.limits.maxInflightRequests || overBytes) {
-      this.refusedTotal++;
-      throw new RetryableError('spanlens ingest queue is full; retry later', this.limits.retryAfterMs, 'overloaded');
-    }
+    if (this.inflightRequests >= this.limits.maxInflightRequests || overBytes) throw this.queueFull();
+    // Above the memory soft limit one export is still admitted when none is in flight: RSS that the
+    // allocator keeps after a burst must not stop ingest for good, and one request is a bounded cost.
+    if (this.memory?.overSoftLimit && this.inflightRequests > 0) throw this.memoryFull();
     this.inflightBytes += size;
     this.inflightRequests++;
     try {
@@ -71,5 +91,16 @@ export class IngestLimiter implements TracesConsumer, MetricsConsumer {
       this.inflightBytes -= size;
       this.inflightRequests--;
     }
+  }
+
+  private queueFull(): RetryableError {
+    this.refusedTotal++;
+    return new RetryableError('spanlens ingest queue is full; retry later', this.limits.retryAfterMs, 'overloaded');
+  }
+
+  private memoryFull(): RetryableError {
+    this.refusedTotal++;
+    this.refusedMemory++;
+    return new RetryableError(`spanlens is ${(this.memory as MemoryPressure).describe()}; retry later`, this.limits.retryAfterMs, 'overloaded');
   }
 }

@@ -16,6 +16,11 @@ export interface OtlpHttpSettings {
   tracesPath: string;
   /** Served only when a metrics consumer is given. */
   metricsPath?: string;
+  /**
+   * The refusal an export would get now (ingest limiter: queue full, memory above its soft limit),
+   * asked before the body is read so that a refused body is drained instead of buffered.
+   */
+  admission?: () => Error | undefined;
 }
 
 const CONTENT_TYPES: Record<OtlpEncoding, string> = {
@@ -87,6 +92,18 @@ export class OtlpHttpReceiver {
     if (encoding === null) {
       sendText(res, 415, UNSUPPORTED_MEDIA);
       req.resume();
+      return;
+    }
+    const early = this.settings.admission?.();
+    if (early) {
+      const wire = toWireError(early);
+      if (isMetrics) this.counters.failedMetrics('http', true);
+      else this.counters.failed('http', true);
+      if (wire.retryAfterMs !== undefined) res.setHeader('Retry-After', retryAfterSeconds(wire.retryAfterMs));
+      // Drain rather than destroy: the client then reads the 503 instead of a reset, and the body's bytes
+      // pass through without being kept.
+      req.resume();
+      send(res, wire.httpStatus, encoding, encodeRpcStatus(encoding, wire.grpcCode, wire.message));
       return;
     }
     try {

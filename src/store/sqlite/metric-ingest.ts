@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { SqliteMetricWriter, type MetricStoreSettings } from './metric-writer.js';
-import type { FromWriter } from './worker-protocol.js';
+import { writeFailure, type FromWriter } from './worker-protocol.js';
 import { decodeMetricsRequest } from '../../codec/metrics-decode.js';
 import { MalformedProtobufError } from '../../codec/wire-reader.js';
 import { MalformedJsonError } from '../../codec/otlp-json-in.js';
@@ -91,9 +91,8 @@ export class MetricIngest {
           });
         });
       } catch (err) {
-        for (const b of batch) {
-          this.send({ type: 'failed', id: b.id, permanent: false, message: `store write failed: ${(err as Error).message}` });
-        }
+        const failure = writeFailure(err);
+        for (const b of batch) this.send({ type: 'failed', id: b.id, permanent: false, ...failure });
       }
     }
     if (this.queue.length > 0 && !this.scheduled) {

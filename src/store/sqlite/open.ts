@@ -14,27 +14,44 @@ export function spansDbPath(dataDir: string): string {
  * committed transaction across a process crash (kill -9); only an OS crash or power loss can lose the last
  * commits, the trade-off the Collector's persistent queue also makes.
  */
-export function openWriterDb(dataDir: string): Database.Database {
+export interface WriterDbOptions {
+  /** max_page_count: writes past it fail with SQLITE_FULL (a quota, or a full disk in tests). */
+  maxPages?: number;
+  /** Page cache in KiB. */
+  cacheKiB?: number;
+  /** Bytes the database may hold (retention.maxSize): the WAL is kept to a fraction of it. */
+  maxBytes?: number;
+}
+
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+export function openWriterDb(dataDir: string, options: WriterDbOptions = {}): Database.Database {
+  const cacheKiB = options.cacheKiB ?? 65_536;
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(spansDbPath(dataDir));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${Math.floor(cacheKiB)}`);
   db.pragma('temp_store = MEMORY');
-  // Larger than the default 1000 pages: fewer, bigger checkpoints measured +22–31 % ingest here.
-  db.pragma('wal_autocheckpoint = 10000');
+  // Larger than the default 1000 pages: fewer, bigger checkpoints measured +22–31 % ingest here. A small
+  // retention.maxSize gets a proportionally smaller WAL (an eighth), or the WAL alone would outgrow it.
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const walBytes = options.maxBytes === undefined ? Infinity : options.maxBytes / 8;
+  db.pragma(`wal_autocheckpoint = ${Math.max(100, Math.min(WAL_AUTOCHECKPOINT_PAGES, Math.floor(walBytes / pageSize)))}`);
   // After a checkpoint, truncate the WAL back to this size so that it does not stay at its peak.
-  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  db.pragma(`journal_size_limit = ${Math.floor(Math.min(JOURNAL_SIZE_LIMIT, walBytes))}`);
   migrate(db);
+  if (options.maxPages !== undefined) db.pragma(`max_page_count = ${options.maxPages}`);
   return db;
 }
 
 /** Read-only connection for queries; WAL lets it read while the writer worker commits. */
-export function openReaderDb(dataDir: string): Database.Database {
+export function openReaderDb(dataDir: string, cacheKiB = 32_768): Database.Database {
   const db = new Database(spansDbPath(dataDir), { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -32768');
+  db.pragma(`cache_size = -${Math.floor(cacheKiB)}`);
   return db;
 }
 

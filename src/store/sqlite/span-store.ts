@@ -11,6 +11,8 @@ interface Pending {
 
 /** Retry delay suggested when the writer is down or failing. */
 const STORE_RETRY_AFTER_MS = 1000;
+/** A full disk does not clear in a second (retention or an operator must free space): back clients off longer. */
+const DISK_RETRY_AFTER_MS = 5000;
 
 /**
  * The terminal TracesConsumer: hands each request to the writer worker and resolves after the worker
@@ -64,7 +66,8 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
         if (reply.type === 'failed' && reply.permanent) throw new PermanentError(reply.message);
         const message = reply.type === 'failed' ? reply.message : 'unexpected reply from the store';
         this.lastError = message;
-        throw new RetryableError(message, STORE_RETRY_AFTER_MS);
+        const disk = reply.type === 'failed' && reply.reason !== undefined;
+        throw new RetryableError(message, disk ? DISK_RETRY_AFTER_MS : STORE_RETRY_AFTER_MS);
       },
     );
   }

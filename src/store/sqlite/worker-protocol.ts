@@ -14,6 +14,10 @@ export interface WriterWorkerData {
   retentionIntervalMs: number;
   /** The metrics series store; defaults apply when absent. */
   metrics?: MetricStoreSettings;
+  /** SQLite max_page_count: a size cap that fails writes with SQLITE_FULL, as a full disk does. */
+  maxPages?: number;
+  /** Writer page cache in KiB (default 64 MiB), scaled down with limits.memory. */
+  cacheKiB?: number;
 }
 
 export type ToWriter =
@@ -37,5 +41,20 @@ export type FromWriter =
   | { type: 'ready'; recoveredSpans: number }
   | { type: 'fatal'; message: string }
   | { type: 'exported'; id: number; accepted: number; rejected: number; message: string }
-  | { type: 'failed'; id: number; permanent: boolean; message: string }
+  | { type: 'failed'; id: number; permanent: boolean; message: string; reason?: WriteFailure }
   | { type: 'done'; id: number; stats?: WriterStats };
+
+/** Write failures that say something about the disk rather than the request. */
+export type WriteFailure = 'disk_full' | 'io_error';
+
+/**
+ * Classifies a failed commit by its SQLite error code (better-sqlite3 puts the extended code in
+ * `code`): SQLITE_FULL is a full disk or the max_page_count cap, SQLITE_IOERR_* a failing write.
+ */
+export function writeFailure(err: unknown): { message: string; reason?: WriteFailure } {
+  const code = typeof (err as { code?: unknown }).code === 'string' ? ((err as { code: string }).code) : '';
+  const text = err instanceof Error ? err.message : String(err);
+  if (code === 'SQLITE_FULL') return { message: `store write failed: disk full (${code}: ${text})`, reason: 'disk_full' };
+  if (code.startsWith('SQLITE_IOERR')) return { message: `store write failed: I/O error (${code}: ${text})`, reason: 'io_error' };
+  return { message: `store write failed: ${code ? `${code}: ` : ''}${text}` };
+}

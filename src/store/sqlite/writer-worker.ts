@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { openWriterDb } from './open.js';
 import { SqliteSpanWriter } from './span-writer.js';
 import { Retention } from './retention.js';
-import type { FromWriter, ToWriter, WriterWorkerData } from './worker-protocol.js';
+import { writeFailure, type FromWriter, type ToWriter, type WriterWorkerData } from './worker-protocol.js';
 import { decodeTracesRequest } from '../../codec/traces-decode.js';
 import { MalformedProtobufError } from '../../codec/wire-reader.js';
 import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
@@ -41,7 +41,11 @@ let writer: SqliteSpanWriter;
 let retention: Retention;
 let metrics: MetricIngest;
 try {
-  db = openWriterDb(settings.dataDir);
+  db = openWriterDb(settings.dataDir, {
+    ...(settings.maxPages !== undefined ? { maxPages: settings.maxPages } : {}),
+    ...(settings.cacheKiB !== undefined ? { cacheKiB: settings.cacheKiB } : {}),
+    maxBytes: settings.retention.maxBytes,
+  });
   writer = new SqliteSpanWriter(db, settings.writer);
   retention = new Retention(db, settings.retention);
   metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send);
@@ -98,9 +102,8 @@ function drain(): void {
       });
     } catch (err) {
       // Disk full, I/O error, lock timeout: the client must retry, never drop.
-      for (const b of batch) {
-        send({ type: 'failed', id: b.id, permanent: false, message: `store write failed: ${(err as Error).message}` });
-      }
+      const failure = writeFailure(err);
+      for (const b of batch) send({ type: 'failed', id: b.id, permanent: false, ...failure });
     }
   }
   if (queue.length > 0) scheduleDrain();

@@ -374,7 +374,7 @@ describe('transcodeTracesJson', () => {
     const bad = `{"traceId":"${TRACE}","spanId":"${SPAN}","name":"deep","attributes":[{"key":"d","value":${deep}}]}`;
     const r = transcode(request([bad, span({ name: 'ok' })]));
     expect(r.rejected).toBe(1);
-    expect(r.reasons).toEqual(['attribute value nested deeper than 128']);
+    expect(r.reasons).toEqual(['attribute value nested deeper than 30']);
     expect(spansOf(r.proto).map((s) => s.name)).toEqual(['ok']);
   });
 });
