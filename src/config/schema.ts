@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { byteSize, duration, endpoint } from './units.js';
+import { redactionSchema } from './redaction-schema.js';
 
 /**
  * The whole configuration, with every default. A YAML file, then SPANLENS_* / OTEL_* environment
@@ -123,6 +124,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     shutdown: z.object({ timeout: duration.prefault('10s') }).strict().prefault({}),
+    /** Secrets replaced at ingest, before anything is stored. */
+    redaction: redactionSchema,
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { OtlpEncoding } from '../../model/otlp.js';
 import type { SpanWriterSettings } from './span-writer.js';
 import type { RetentionSettings } from './retention.js';
 import type { MetricStoreSettings } from './metric-writer.js';
+import type { RedactionCounts, RedactionSettings } from '../../codec/redact-values.js';
 
 /** Settings handed to the writer worker at spawn. */
 export interface WriterWorkerData {
@@ -14,6 +15,8 @@ export interface WriterWorkerData {
   retentionIntervalMs: number;
   /** The metrics series store; defaults apply when absent. */
   metrics?: MetricStoreSettings;
+  /** Redaction before anything is stored; absent means off. */
+  redaction?: RedactionSettings;
 }
 
 export type ToWriter =
@@ -31,6 +34,8 @@ export interface WriterStats {
   metricSeries?: number;
   metricOverflowPoints?: number;
   retentionDeletedMetricPoints?: number;
+  /** Values redacted since this worker started, by kind; absent when redaction is off. */
+  redactions?: RedactionCounts;
 }
 
 export type FromWriter =
