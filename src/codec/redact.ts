@@ -43,15 +43,23 @@ interface Edit {
   bytes: Uint8Array;
 }
 
-/** Backward polynomial hash of lowercased ASCII, as keyHashes computes it over the wire bytes. */
-function hashText(text: string): number {
+/**
+ * Backward polynomial hash of the UTF-8 bytes with ASCII letters lowercased, the same function
+ * Redactor.keyHashes computes over a key on the wire (so key matching is ASCII-case-insensitive).
+ */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0;
-  for (let i = text.length - 1; i >= 0; i--) {
-    let c = text.charCodeAt(i);
+  for (let i = end - 1; i >= start; i--) {
+    let c = bytes[i] as number;
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
     h = (Math.imul(h, 31) + c) | 0;
   }
   return h;
+}
+
+function hashText(text: string): number {
+  const bytes = textEncoder.encode(text);
+  return hashBytes(bytes, 0, bytes.length);
 }
 
 export class Redactor {
