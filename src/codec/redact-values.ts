@@ -135,10 +135,19 @@ export function redactUrl(url: string, replacement: string, bareQuery: boolean):
   return out === url ? null : out;
 }
 
+/** Prefilter bits (redact.ts `prefilter`): which built-in patterns a string could match. */
+export const HIT_EMAIL = 1;
+export const HIT_CARD = 2;
+export const HIT_BEARER = 4;
+export const HIT_JWT = 8;
+export const HIT_ALL = 15;
+
 /** Value patterns in the order they are applied (JWT first: a `Bearer eyJ…` keeps its more specific kind). */
 export interface ValuePattern {
   kind: RedactionKind;
   regex: RegExp;
+  /** The prefilter bit that must be set for this pattern to run; 0 (custom patterns): always runs. */
+  bit: number;
   /** Rejects a regex match that is not really a secret (the Luhn check for cards). */
   accept?: (match: string) => boolean;
   /** Replacement for one match (bearer keeps its scheme word). */
@@ -147,10 +156,10 @@ export interface ValuePattern {
 
 export function builtinPatterns(enabled: RedactionSettings['patterns']): ValuePattern[] {
   const out: ValuePattern[] = [];
-  if (enabled.jwt) out.push({ kind: 'jwt', regex: JWT });
-  if (enabled.bearer) out.push({ kind: 'bearer', regex: BEARER, replace: (m, r) => `${m.slice(0, 6)} ${r}` });
-  if (enabled.email) out.push({ kind: 'email', regex: EMAIL });
-  if (enabled.card) out.push({ kind: 'card', regex: CARD, accept: luhnValid });
+  if (enabled.jwt) out.push({ kind: 'jwt', regex: JWT, bit: HIT_JWT });
+  if (enabled.bearer) out.push({ kind: 'bearer', regex: BEARER, bit: HIT_BEARER, replace: (m, r) => `${m.slice(0, 6)} ${r}` });
+  if (enabled.email) out.push({ kind: 'email', regex: EMAIL, bit: HIT_EMAIL });
+  if (enabled.card) out.push({ kind: 'card', regex: CARD, bit: HIT_CARD, accept: luhnValid });
   return out;
 }
 
@@ -163,14 +172,18 @@ export function compileCustomPattern(source: string): RegExp {
 }
 
 export function customPatterns(sources: readonly string[]): ValuePattern[] {
-  return sources.map((source) => ({ kind: 'custom', regex: compileCustomPattern(source) }));
+  return sources.map((source) => ({ kind: 'custom', regex: compileCustomPattern(source), bit: 0 }));
 }
 
-/** Applies the value patterns to `text`, counting each replaced match; null when nothing matched. */
-export function redactText(text: string, patterns: readonly ValuePattern[], replacement: string, counts: RedactionCounts): string | null {
+/**
+ * Applies the value patterns to `text`, counting each replaced match; null when nothing matched. Only
+ * patterns whose prefilter bit is in `hits` run (custom ones always do).
+ */
+export function redactText(text: string, patterns: readonly ValuePattern[], replacement: string, counts: RedactionCounts, hits = HIT_ALL): string | null {
   let out = text;
   let changed = false;
   for (const p of patterns) {
+    if (p.bit !== 0 && (p.bit & hits) === 0) continue;
     p.regex.lastIndex = 0;
     if (!p.regex.test(out)) continue;
     p.regex.lastIndex = 0;

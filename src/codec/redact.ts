@@ -1,13 +1,13 @@
 /**
  * Redaction at ingest, on the protobuf wire format. Spans, resources and scopes are stored as the bytes
  * they arrived in, so a secret can only be kept off disk by rewriting those bytes. The common case is
- * that nothing matches, so the walk reads keys and string values in place: keys are hashed while they
- * are scanned (no string is built), string values go through a one-pass byte prefilter ('@', a run of
- * 13+ digits, "Bearer ", "eyJ"), and only a hit decodes the string and runs the regular expressions.
+ * that nothing matches, so the walk allocates nothing and builds no strings: keys are hashed while they
+ * are scanned and compared byte-wise, string values go through a one-pass byte prefilter ('@', a run of
+ * 13+ digits, "Bearer", "eyJ"), and only a hit decodes the string and runs the regular expressions.
  * Only a message that changed is re-encoded, from its changed children up to the stored unit (span,
  * resource or scope); the enclosing request is never stored, so it is not rebuilt.
  */
-import { WIRE_LEN, WireReader } from './wire-reader.js';
+import { MalformedProtobufError } from './wire-reader.js';
 import {
   DB_STATEMENT_KEYS,
   DEFAULT_DENY_KEYS,
@@ -23,6 +23,12 @@ import {
   type ValuePattern,
 } from './redact-values.js';
 
+// Local copies of the wire types and prefilter bits (redact-values.ts HIT_*): imported bindings are
+// read through accessors in some module loaders (tsx), which showed up as the top cost of this loop.
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LEN = 2;
+const WIRE_FIXED32 = 5;
 const HIT_EMAIL = 1;
 const HIT_CARD = 2;
 const HIT_BEARER = 4;
@@ -37,19 +43,67 @@ const MAX_DEPTH = 16;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 const textEncoder = new TextEncoder();
 
+/** Replace buf[start, end) with field `field` holding `payload` (tag and length are written by applyEdits). */
 interface Edit {
   start: number;
   end: number;
-  bytes: Uint8Array;
+  field: number;
+  payload: Uint8Array;
 }
 
-/**
- * Backward polynomial hash of the UTF-8 bytes with ASCII letters lowercased, the same function
- * Redactor.keyHashes computes over a key on the wire (so key matching is ASCII-case-insensitive).
- */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+// Scanner registers: the walk is synchronous and not re-entrant across messages, so module-level
+// cursors replace the [start, end] pairs a reader object would allocate per field.
+/** Position after the last varint read. */
+let P = 0;
+/** Payload start of the last length-delimited field skipped. */
+let S = 0;
+
+function varint(buf: Uint8Array, pos: number, end: number): number {
+  if (pos >= end) throw new MalformedProtobufError('truncated varint');
+  let b = buf[pos] as number;
+  if (b < 0x80) {
+    P = pos + 1;
+    return b;
+  }
+  let result = b & 0x7f;
+  let multiplier = 128;
+  for (let i = 1; i < 10; i++) {
+    if (++pos >= end) throw new MalformedProtobufError('truncated varint');
+    b = buf[pos] as number;
+    result += (b & 0x7f) * multiplier;
+    if (b < 0x80) {
+      P = pos + 1;
+      return result;
+    }
+    multiplier *= 128;
+  }
+  throw new MalformedProtobufError('varint longer than 10 bytes');
+}
+
+/** The position after a field value of `wire` type starting at `pos`; for LEN, S is its payload start. */
+function skipValue(buf: Uint8Array, pos: number, end: number, wire: number): number {
+  let next: number;
+  if (wire === WIRE_LEN) {
+    const len = varint(buf, pos, end);
+    S = P;
+    next = P + len;
+  } else if (wire === WIRE_VARINT) {
+    varint(buf, pos, end);
+    next = P;
+  } else if (wire === WIRE_FIXED64) next = pos + 8;
+  else if (wire === WIRE_FIXED32) next = pos + 4;
+  else throw new MalformedProtobufError(`unsupported wire type ${wire}`);
+  if (next > end) throw new MalformedProtobufError('field runs past its message');
+  return next;
+}
+
+/** Lowercased UTF-8 bytes of `text`, for byte-wise key comparison. */
+const lowerBytes = (text: string): Uint8Array => textEncoder.encode(text.toLowerCase());
+
+/** Backward polynomial hash of bytes with ASCII letters lowercased; keyHashes computes the same on the wire. */
+function hashBytes(bytes: Uint8Array): number {
   let h = 0;
-  for (let i = end - 1; i >= start; i--) {
+  for (let i = bytes.length - 1; i >= 0; i--) {
     let c = bytes[i] as number;
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
     h = (Math.imul(h, 31) + c) | 0;
@@ -57,38 +111,90 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   return h;
 }
 
-function hashText(text: string): number {
-  const bytes = textEncoder.encode(text);
-  return hashBytes(bytes, 0, bytes.length);
+/** buf[start, end) equals `lower` with ASCII letters of buf lowercased (key matching is ASCII-case-insensitive). */
+function equalsLower(buf: Uint8Array, start: number, end: number, lower: Uint8Array): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = buf[start + i] as number;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower[i]) return false;
+  }
+  return true;
+}
+
+/** Keys by hash, with a 4096-slot presence table in front so that a miss (nearly every key) costs one array read. */
+class KeyTable<T> {
+  private readonly byHash = new Map<number, { bytes: Uint8Array; value: T }[]>();
+  private readonly present = new Uint8Array(4096);
+  add(key: string, value: T): void {
+    const bytes = lowerBytes(key);
+    const h = hashBytes(bytes);
+    this.present[h & 4095] = 1;
+    const list = this.byHash.get(h);
+    if (list) list.push({ bytes, value });
+    else this.byHash.set(h, [{ bytes, value }]);
+  }
+  get size(): number {
+    return this.byHash.size;
+  }
+  find(hash: number, buf: Uint8Array, start: number, end: number): T | undefined {
+    if (this.present[hash & 4095] === 0) return undefined;
+    const list = this.byHash.get(hash);
+    if (list === undefined) return undefined;
+    for (const entry of list) if (equalsLower(buf, start, end, entry.bytes)) return entry.value;
+    return undefined;
+  }
+}
+
+// Set by keyHashes, read right after.
+let fullHash = 0;
+let segHash = 0;
+let segStart = 0;
+
+/** Hashes the whole key and its last dotted segment in one backward pass. */
+function keyHashes(buf: Uint8Array, start: number, end: number): void {
+  let h = 0;
+  let seg = 0;
+  let segAt = start;
+  let inSeg = true;
+  for (let i = end - 1; i >= start; i--) {
+    let c = buf[i] as number;
+    if (inSeg && c === 0x2e) {
+      seg = h;
+      segAt = i + 1;
+      inSeg = false;
+    }
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  fullHash = h;
+  segHash = inSeg ? h : seg;
+  segStart = segAt;
 }
 
 export class Redactor {
   readonly counts: RedactionCounts = emptyCounts();
   private readonly replacement: string;
+  /** AnyValue{string_value: replacement}. */
   private readonly replacementValue: Uint8Array;
-  private readonly deny: Set<string>;
-  private readonly denyHashes: Set<number>;
-  private readonly allow: Set<string>;
-  private readonly allowHashes: Set<number>;
-  private readonly special = new Map<number, { key: string; kind: number }>();
+  private readonly deny = new KeyTable<true>();
+  private readonly allow = new KeyTable<true>();
+  private readonly special = new KeyTable<number>();
+  private readonly denyText: Set<string>;
+  private readonly allowText: Set<string>;
   private readonly patterns: ValuePattern[];
   private readonly custom: boolean;
   private readonly hitMask: number;
-  // Set by keyHashes, read right after (avoids allocating a pair per key).
-  private segHash = 0;
-  private fullHash = 0;
 
   constructor(settings: RedactionSettings) {
     this.replacement = settings.replacement;
-    this.replacementValue = lenField(1, textEncoder.encode(settings.replacement));
-    this.deny = new Set([...DEFAULT_DENY_KEYS, ...settings.denyKeys].map((k) => k.toLowerCase()));
-    this.denyHashes = new Set([...this.deny].map(hashText));
-    this.allow = new Set(settings.allowKeys.map((k) => k.toLowerCase()));
-    this.allowHashes = new Set([...this.allow].map(hashText));
-    if (settings.dbStatement) for (const k of DB_STATEMENT_KEYS) this.special.set(hashText(k), { key: k, kind: KEY_DB });
-    if (settings.urlQuery) {
-      for (const k of URL_KEYS) this.special.set(hashText(k), { key: k, kind: k === 'url.query' ? KEY_URL_QUERY : KEY_URL });
-    }
+    this.replacementValue = encodeField(1, textEncoder.encode(settings.replacement));
+    this.denyText = new Set([...DEFAULT_DENY_KEYS, ...settings.denyKeys].map((k) => k.toLowerCase()));
+    this.allowText = new Set(settings.allowKeys.map((k) => k.toLowerCase()));
+    for (const k of this.denyText) this.deny.add(k, true);
+    for (const k of this.allowText) this.allow.add(k, true);
+    if (settings.dbStatement) for (const k of DB_STATEMENT_KEYS) this.special.add(k, KEY_DB);
+    if (settings.urlQuery) for (const k of URL_KEYS) this.special.add(k, k === 'url.query' ? KEY_URL_QUERY : KEY_URL);
     const p = settings.patterns;
     this.patterns = [...builtinPatterns(p), ...customPatterns(settings.customPatterns)];
     this.custom = settings.customPatterns.length > 0;
@@ -97,24 +203,21 @@ export class Redactor {
 
   /** A Span's bytes with secrets replaced, or null when nothing needed replacing. */
   span(buf: Uint8Array, start: number, end: number): Uint8Array | null {
-    const edits: Edit[] = [];
-    const r = new WireReader(buf, start, end);
-    while (!r.done) {
-      const at = r.pos;
-      const tag = r.varint();
-      if ((tag & 7) !== WIRE_LEN) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const [s, e] = r.lengthDelimited();
+    let edits: Edit[] | null = null;
+    let pos = start;
+    while (pos < end) {
+      const at = pos;
+      const tag = varint(buf, pos, end);
+      pos = skipValue(buf, P, end, tag & 7);
+      if ((tag & 7) !== WIRE_LEN) continue;
       const field = tag >>> 3;
       let out: Uint8Array | null = null;
-      if (field === 9) out = this.keyValue(buf, s, e, 0, true);
-      else if (field === 11) out = this.attributesIn(buf, s, e, 3); // Span.Event.attributes
-      else if (field === 13) out = this.attributesIn(buf, s, e, 4); // Span.Link.attributes
-      if (out !== null) edits.push({ start: at, end: e, bytes: lenField(field, out) });
+      if (field === 9) out = this.keyValue(buf, S, pos, 0, true);
+      else if (field === 11) out = this.attributesIn(buf, S, pos, 3); // Span.Event.attributes
+      else if (field === 13) out = this.attributesIn(buf, S, pos, 4); // Span.Link.attributes
+      if (out !== null) (edits ??= []).push({ start: at, end: pos, field, payload: out });
     }
-    return edits.length === 0 ? null : applyEdits(buf, start, end, edits);
+    return edits === null ? null : applyEdits(buf, start, end, edits);
   }
 
   /** Resource bytes (attributes are field 1) with secrets replaced, or null. */
@@ -130,16 +233,19 @@ export class Redactor {
   /** Metric labels (already flattened to text), redacted in place. */
   labels(labels: Record<string, string>): void {
     for (const key of Object.keys(labels)) {
-      const value = labels[key] as string;
-      const kind = this.keyKind(key);
-      if (kind < 0) continue;
-      if (kind === KEY_DENIED) {
+      const lower = key.toLowerCase();
+      if (this.allowText.has(lower)) continue;
+      const dot = lower.lastIndexOf('.');
+      if (this.denyText.has(lower) || (dot >= 0 && this.denyText.has(lower.slice(dot + 1)))) {
         labels[key] = this.replacement;
         this.counts.key++;
         continue;
       }
+      const keyBytes = lowerBytes(lower);
+      const kind = this.special.find(hashBytes(keyBytes), keyBytes, 0, keyBytes.length) ?? KEY_PLAIN;
+      const value = labels[key] as string;
       const bytes = textEncoder.encode(value);
-      const out = this.text(value, kind, this.custom || (prefilter(bytes, 0, bytes.length) & this.hitMask) !== 0);
+      const out = this.text(value, kind, prefilter(bytes, 0, bytes.length) & this.hitMask);
       if (out !== null) labels[key] = out;
     }
   }
@@ -148,17 +254,14 @@ export class Redactor {
   private attributesIn(buf: Uint8Array, start: number, end: number, field: number): Uint8Array | null {
     let edits: Edit[] | null = null;
     const wantTag = (field << 3) | WIRE_LEN;
-    const r = new WireReader(buf, start, end);
-    while (!r.done) {
-      const at = r.pos;
-      const tag = r.varint();
-      if (tag !== wantTag) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const [s, e] = r.lengthDelimited();
-      const out = this.keyValue(buf, s, e, 0, true);
-      if (out !== null) (edits ??= []).push({ start: at, end: e, bytes: lenField(field, out) });
+    let pos = start;
+    while (pos < end) {
+      const at = pos;
+      const tag = varint(buf, pos, end);
+      pos = skipValue(buf, P, end, tag & 7);
+      if (tag !== wantTag) continue;
+      const out = this.keyValue(buf, S, pos, 0, true);
+      if (out !== null) (edits ??= []).push({ start: at, end: pos, field, payload: out });
     }
     return edits === null ? null : applyEdits(buf, start, end, edits);
   }
@@ -170,73 +273,67 @@ export class Redactor {
     let vAt = -1;
     let vs = -1;
     let ve = -1;
-    const r = new WireReader(buf, start, end);
-    while (!r.done) {
-      const at = r.pos;
-      const tag = r.varint();
-      if (tag === ((1 << 3) | WIRE_LEN)) [ks, ke] = r.lengthDelimited();
-      else if (tag === ((2 << 3) | WIRE_LEN)) {
+    let pos = start;
+    while (pos < end) {
+      const at = pos;
+      const tag = varint(buf, pos, end);
+      pos = skipValue(buf, P, end, tag & 7);
+      if (tag === ((1 << 3) | WIRE_LEN)) {
+        ks = S;
+        ke = pos;
+      } else if (tag === ((2 << 3) | WIRE_LEN)) {
         vAt = at;
-        [vs, ve] = r.lengthDelimited();
-      } else r.skip(tag & 7);
+        vs = S;
+        ve = pos;
+      }
     }
     let kind = KEY_PLAIN;
     if (ks >= 0) {
-      this.keyHashes(buf, ks, ke);
-      const seg = this.segHash;
-      const full = this.fullHash;
-      if (this.allowHashes.has(full) && this.allow.has(decodeLower(buf, ks, ke))) return null;
-      if ((this.denyHashes.has(seg) || this.denyHashes.has(full)) && this.isDenied(decodeLower(buf, ks, ke))) {
+      keyHashes(buf, ks, ke);
+      if (this.allow.size > 0 && this.allow.find(fullHash, buf, ks, ke) !== undefined) return null;
+      if (this.deny.find(segHash, buf, segStart, ke) !== undefined || this.deny.find(fullHash, buf, ks, ke) !== undefined) {
         this.counts.key++;
-        const edit = { start: vAt < 0 ? end : vAt, end: vAt < 0 ? end : ve, bytes: lenField(2, this.replacementValue) };
+        const edit: Edit = vAt < 0 ? { start: end, end, field: 2, payload: this.replacementValue } : { start: vAt, end: ve, field: 2, payload: this.replacementValue };
         return applyEdits(buf, start, end, [edit]);
       }
-      if (topLevel && this.special.size > 0) {
-        const sp = this.special.get(full);
-        if (sp !== undefined && sp.key === decodeLower(buf, ks, ke)) kind = sp.kind;
-      }
+      if (topLevel && this.special.size > 0) kind = this.special.find(fullHash, buf, ks, ke) ?? KEY_PLAIN;
     }
     if (vs < 0) return null;
     const value = this.anyValue(buf, vs, ve, kind, depth);
-    return value === null ? null : applyEdits(buf, start, end, [{ start: vAt, end: ve, bytes: lenField(2, value) }]);
+    return value === null ? null : applyEdits(buf, start, end, [{ start: vAt, end: ve, field: 2, payload: value }]);
   }
 
   /** An AnyValue: string_value (1) is checked, array_value (5) and kvlist_value (6) are walked. */
   private anyValue(buf: Uint8Array, start: number, end: number, kind: number, depth: number): Uint8Array | null {
     if (depth > MAX_DEPTH) return null;
     let edits: Edit[] | null = null;
-    const r = new WireReader(buf, start, end);
-    while (!r.done) {
-      const at = r.pos;
-      const tag = r.varint();
-      if ((tag & 7) !== WIRE_LEN) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const [s, e] = r.lengthDelimited();
+    let pos = start;
+    while (pos < end) {
+      const at = pos;
+      const tag = varint(buf, pos, end);
+      pos = skipValue(buf, P, end, tag & 7);
+      if ((tag & 7) !== WIRE_LEN) continue;
       const field = tag >>> 3;
       let out: Uint8Array | null = null;
-      if (field === 1) out = this.stringValue(buf, s, e, kind);
-      else if (field === 5) out = this.repeated(buf, s, e, depth, false); // ArrayValue.values
-      else if (field === 6) out = this.repeated(buf, s, e, depth, true); // KeyValueList.values
-      if (out !== null) (edits ??= []).push({ start: at, end: e, bytes: lenField(field, out) });
+      if (field === 1) out = this.stringValue(buf, S, pos, kind);
+      else if (field === 5) out = this.repeated(buf, S, pos, depth, false); // ArrayValue.values
+      else if (field === 6) out = this.repeated(buf, S, pos, depth, true); // KeyValueList.values
+      if (out !== null) (edits ??= []).push({ start: at, end: pos, field, payload: out });
     }
     return edits === null ? null : applyEdits(buf, start, end, edits);
   }
 
   private repeated(buf: Uint8Array, start: number, end: number, depth: number, kv: boolean): Uint8Array | null {
     let edits: Edit[] | null = null;
-    const r = new WireReader(buf, start, end);
-    while (!r.done) {
-      const at = r.pos;
-      const tag = r.varint();
-      if (tag !== ((1 << 3) | WIRE_LEN)) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const [s, e] = r.lengthDelimited();
-      const out = kv ? this.keyValue(buf, s, e, depth + 1, false) : this.anyValue(buf, s, e, KEY_PLAIN, depth + 1);
-      if (out !== null) (edits ??= []).push({ start: at, end: e, bytes: lenField(1, out) });
+    let pos = start;
+    while (pos < end) {
+      const at = pos;
+      const tag = varint(buf, pos, end);
+      pos = skipValue(buf, P, end, tag & 7);
+      if (tag !== ((1 << 3) | WIRE_LEN)) continue;
+      const s = S;
+      const out = kv ? this.keyValue(buf, s, pos, depth + 1, false) : this.anyValue(buf, s, pos, KEY_PLAIN, depth + 1);
+      if (out !== null) (edits ??= []).push({ start: at, end: pos, field: 1, payload: out });
     }
     return edits === null ? null : applyEdits(buf, start, end, edits);
   }
@@ -244,17 +341,18 @@ export class Redactor {
   /** The new string bytes, or null when the string passes (the usual case, decided without decoding). */
   private stringValue(buf: Uint8Array, start: number, end: number, kind: number): Uint8Array | null {
     if (start === end) return null;
-    let candidate = this.custom || (prefilter(buf, start, end) & this.hitMask) !== 0;
+    const hits = prefilter(buf, start, end) & this.hitMask;
+    let candidate = hits !== 0 || this.custom;
     if (kind === KEY_DB) candidate ||= hasSqlLiteral(buf, start, end);
     else if (kind === KEY_URL) candidate ||= hasUrlParts(buf, start, end);
     else if (kind === KEY_URL_QUERY) candidate = true;
     if (!candidate) return null;
-    const out = this.text(textDecoder.decode(buf.subarray(start, end)), kind, true);
+    const out = this.text(textDecoder.decode(buf.subarray(start, end)), kind, hits);
     return out === null ? null : textEncoder.encode(out);
   }
 
-  /** Redacts one decoded string value by its key kind, then by the value patterns; null when unchanged. */
-  private text(value: string, kind: number, patterns: boolean): string | null {
+  /** Redacts one decoded string by its key kind, then by the patterns the prefilter let through; null when unchanged. */
+  private text(value: string, kind: number, hits: number): string | null {
     let out = value;
     let changed = false;
     if (kind === KEY_DB) {
@@ -272,8 +370,8 @@ export class Redactor {
         this.counts.url_query++;
       }
     }
-    if (patterns) {
-      const replaced = redactText(out, this.patterns, this.replacement, this.counts);
+    if (hits !== 0 || this.custom) {
+      const replaced = redactText(out, this.patterns, this.replacement, this.counts, hits);
       if (replaced !== null) {
         out = replaced;
         changed = true;
@@ -281,42 +379,7 @@ export class Redactor {
     }
     return changed ? out : null;
   }
-
-  /** For metric label keys (strings already): -1 allowed, KEY_DENIED, or the key kind. */
-  private keyKind(key: string): number {
-    const lower = key.toLowerCase();
-    if (this.allow.has(lower)) return -1;
-    if (this.isDenied(lower)) return KEY_DENIED;
-    const sp = this.special.get(hashText(lower));
-    return sp !== undefined && sp.key === lower ? sp.kind : KEY_PLAIN;
-  }
-
-  private isDenied(lowerKey: string): boolean {
-    if (this.deny.has(lowerKey)) return true;
-    const dot = lowerKey.lastIndexOf('.');
-    return dot >= 0 && this.deny.has(lowerKey.slice(dot + 1));
-  }
-
-  /** Hashes the key's last dotted segment and the whole key in one backward pass over its bytes. */
-  private keyHashes(buf: Uint8Array, start: number, end: number): void {
-    let h = 0;
-    let seg = 0;
-    let inSeg = true;
-    for (let i = end - 1; i >= start; i--) {
-      let c = buf[i] as number;
-      if (inSeg && c === 0x2e) {
-        seg = h;
-        inSeg = false;
-      }
-      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      h = (Math.imul(h, 31) + c) | 0;
-    }
-    this.segHash = inSeg ? h : seg;
-    this.fullHash = h;
-  }
 }
-
-const KEY_DENIED = 100;
 
 /**
  * One pass over a string's bytes: which built-in patterns could match. False positives only cost a
@@ -327,36 +390,57 @@ export function prefilter(buf: Uint8Array, start: number, end: number): number {
   let digits = 0;
   let sep = false;
   for (let i = start; i < end; i++) {
-    const b = buf[i] as number;
-    if (b >= 0x30 && b <= 0x39) {
+    const c = BYTE_CLASS[buf[i] as number] as number;
+    if (c === C_OTHER) {
+      digits = 0;
+      sep = false;
+    } else if (c === C_DIGIT) {
       sep = false;
       if (++digits >= 13) hits |= HIT_CARD;
-      continue;
-    }
-    if ((b === 0x20 || b === 0x2d) && digits > 0 && !sep) {
-      sep = true;
-      continue;
-    }
-    digits = 0;
-    sep = false;
-    if (b === 0x40) hits |= HIT_EMAIL;
-    else if (b === 0x65) {
-      if (buf[i + 1] === 0x79 && buf[i + 2] === 0x4a && i + 2 < end) hits |= HIT_JWT;
-    } else if ((b | 0x20) === 0x62 && i + 6 < end) {
-      // "bearer" in any case, then whitespace (the regex is case-insensitive).
-      if (
-        ((buf[i + 1] as number) | 0x20) === 0x65 &&
-        ((buf[i + 2] as number) | 0x20) === 0x61 &&
-        ((buf[i + 3] as number) | 0x20) === 0x72 &&
-        ((buf[i + 4] as number) | 0x20) === 0x65 &&
-        ((buf[i + 5] as number) | 0x20) === 0x72
-      ) {
-        hits |= HIT_BEARER;
+    } else if (c === C_SEP) {
+      if (digits > 0 && !sep) sep = true;
+      else {
+        digits = 0;
+        sep = false;
+      }
+    } else {
+      digits = 0;
+      sep = false;
+      if (c === C_AT) hits |= HIT_EMAIL;
+      else if (c === C_E) {
+        if (i + 2 < end && buf[i + 1] === 0x79 && buf[i + 2] === 0x4a) hits |= HIT_JWT;
+      } else if (i + 6 < end) {
+        // "bearer" in any case (the regex is case-insensitive), then at least one more byte.
+        if (
+          ((buf[i + 1] as number) | 0x20) === 0x65 &&
+          ((buf[i + 2] as number) | 0x20) === 0x61 &&
+          ((buf[i + 3] as number) | 0x20) === 0x72 &&
+          ((buf[i + 4] as number) | 0x20) === 0x65 &&
+          ((buf[i + 5] as number) | 0x20) === 0x72
+        ) {
+          hits |= HIT_BEARER;
+        }
       }
     }
   }
   return hits;
 }
+
+const C_OTHER = 0;
+const C_DIGIT = 1;
+const C_SEP = 2;
+const C_AT = 3;
+const C_E = 4;
+const C_B = 5;
+/** What each byte can start or continue in the prefilter; most bytes are C_OTHER and cost one table read. */
+const BYTE_CLASS = new Uint8Array(256);
+for (let b = 0x30; b <= 0x39; b++) BYTE_CLASS[b] = C_DIGIT;
+BYTE_CLASS[0x20] = C_SEP;
+BYTE_CLASS[0x2d] = C_SEP;
+BYTE_CLASS[0x40] = C_AT;
+BYTE_CLASS[0x65] = C_E;
+BYTE_CLASS[0x42] = C_B;
+BYTE_CLASS[0x62] = C_B;
 
 /** A query (`?`) or user info (`@`): the parts of a URL that are redacted. */
 function hasUrlParts(buf: Uint8Array, start: number, end: number): boolean {
@@ -374,10 +458,6 @@ function hasSqlLiteral(buf: Uint8Array, start: number, end: number): boolean {
     if (b === 0x27 || (b >= 0x30 && b <= 0x39)) return true;
   }
   return false;
-}
-
-function decodeLower(buf: Uint8Array, start: number, end: number): string {
-  return textDecoder.decode(buf.subarray(start, end)).toLowerCase();
 }
 
 function varintSize(n: number): number {
@@ -399,28 +479,37 @@ function writeVarint(out: Uint8Array, pos: number, n: number): number {
 }
 
 /** Tag, length and payload of a length-delimited field. */
-export function lenField(field: number, payload: Uint8Array): Uint8Array {
-  const tag = (field << 3) | WIRE_LEN;
-  const out = new Uint8Array(varintSize(tag) + varintSize(payload.length) + payload.length);
-  const pos = writeVarint(out, writeVarint(out, 0, tag), payload.length);
-  out.set(payload, pos);
+export function encodeField(field: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(fieldSize(field, payload));
+  out.set(payload, writeVarint(out, writeVarint(out, 0, (field << 3) | WIRE_LEN), payload.length));
   return out;
 }
 
-/** buf[start, end) with each edit's range (ascending, disjoint) replaced by its bytes. */
+function fieldSize(field: number, payload: Uint8Array): number {
+  return varintSize((field << 3) | WIRE_LEN) + varintSize(payload.length) + payload.length;
+}
+
+/** Copies src[from, to) to out at pos without Buffer#subarray (which builds a Buffer per call). */
+function copy(out: Uint8Array, pos: number, src: Uint8Array, from: number, to: number): number {
+  const n = to - from;
+  if (n > 32) out.set(new Uint8Array(src.buffer, src.byteOffset + from, n), pos);
+  else for (let i = 0; i < n; i++) out[pos + i] = src[from + i] as number;
+  return pos + n;
+}
+
+/** buf[start, end) with each edit's range (ascending, disjoint) replaced by its field. */
 function applyEdits(buf: Uint8Array, start: number, end: number, edits: Edit[]): Uint8Array {
   let size = end - start;
-  for (const e of edits) size += e.bytes.length - (e.end - e.start);
+  for (const e of edits) size += fieldSize(e.field, e.payload) - (e.end - e.start);
   const out = new Uint8Array(size);
   let from = start;
   let pos = 0;
   for (const e of edits) {
-    out.set(buf.subarray(from, e.start), pos);
-    pos += e.start - from;
-    out.set(e.bytes, pos);
-    pos += e.bytes.length;
+    pos = copy(out, pos, buf, from, e.start);
+    pos = writeVarint(out, writeVarint(out, pos, (e.field << 3) | WIRE_LEN), e.payload.length);
+    pos = copy(out, pos, e.payload, 0, e.payload.length);
     from = e.end;
   }
-  out.set(buf.subarray(from, end), pos);
+  copy(out, pos, buf, from, end);
   return out;
 }
