@@ -100,16 +100,20 @@ function skipValue(buf: Uint8Array, pos: number, end: number, wire: number): num
 /** Lowercased UTF-8 bytes of `text`, for byte-wise key comparison. */
 const lowerBytes = (text: string): Uint8Array => textEncoder.encode(text.toLowerCase());
 
-/** Backward polynomial hash of bytes with ASCII letters lowercased; keyHashes computes the same on the wire. */
-function hashBytes(bytes: Uint8Array): number {
-  let h = 0;
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    let c = bytes[i] as number;
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    h = (Math.imul(h, 31) + c) | 0;
-  }
-  return h;
+const lower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+
+/**
+ * A constant-time key hash: length, first, middle and last byte (ASCII-lowercased). Collisions are
+ * settled by a byte comparison; what matters is that almost every key misses the table in O(1).
+ */
+function shortHash(buf: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0) return 0;
+  const h = Math.imul(Math.imul(n, 31) + lower(buf[start] as number), 31) + lower(buf[start + (n >> 1)] as number);
+  return (Math.imul(h, 31) + lower(buf[end - 1] as number)) | 0;
 }
+
+const hashBytes = (bytes: Uint8Array): number => shortHash(bytes, 0, bytes.length);
 
 /** buf[start, end) equals `lower` with ASCII letters of buf lowercased (key matching is ASCII-case-insensitive). */
 function equalsLower(buf: Uint8Array, start: number, end: number, lower: Uint8Array): boolean {
@@ -151,24 +155,12 @@ let fullHash = 0;
 let segHash = 0;
 let segStart = 0;
 
-/** Hashes the whole key and its last dotted segment in one backward pass. */
+/** Hashes the whole key and its last dotted segment (found by a backward scan for '.'). */
 function keyHashes(buf: Uint8Array, start: number, end: number): void {
-  let h = 0;
-  let seg = 0;
-  let segAt = start;
-  let inSeg = true;
-  for (let i = end - 1; i >= start; i--) {
-    let c = buf[i] as number;
-    if (inSeg && c === 0x2e) {
-      seg = h;
-      segAt = i + 1;
-      inSeg = false;
-    }
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    h = (Math.imul(h, 31) + c) | 0;
-  }
-  fullHash = h;
-  segHash = inSeg ? h : seg;
+  let segAt = end;
+  while (segAt > start && buf[segAt - 1] !== 0x2e) segAt--;
+  fullHash = shortHash(buf, start, end);
+  segHash = segAt === start ? fullHash : shortHash(buf, segAt, end);
   segStart = segAt;
 }
 
@@ -215,7 +207,23 @@ export class Redactor {
       if (field === 9) out = this.keyValue(buf, S, pos, 0, true);
       else if (field === 11) out = this.attributesIn(buf, S, pos, 3); // Span.Event.attributes
       else if (field === 13) out = this.attributesIn(buf, S, pos, 4); // Span.Link.attributes
+      else if (field === 15) out = this.status(buf, S, pos);
       if (out !== null) (edits ??= []).push({ start: at, end: pos, field, payload: out });
+    }
+    return edits === null ? null : applyEdits(buf, start, end, edits);
+  }
+
+  /** Status.message (field 2) is free text, often an exception message: the value patterns apply to it. */
+  private status(buf: Uint8Array, start: number, end: number): Uint8Array | null {
+    let edits: Edit[] | null = null;
+    let pos = start;
+    while (pos < end) {
+      const at = pos;
+      const tag = varint(buf, pos, end);
+      pos = skipValue(buf, P, end, tag & 7);
+      if (tag !== ((2 << 3) | WIRE_LEN)) continue;
+      const out = this.stringValue(buf, S, pos, KEY_PLAIN);
+      if (out !== null) (edits ??= []).push({ start: at, end: pos, field: 2, payload: out });
     }
     return edits === null ? null : applyEdits(buf, start, end, edits);
   }

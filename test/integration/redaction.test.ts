@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, trace, type Attributes } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -17,7 +17,7 @@ import { findNeedles, keptFor, readStoreFiles, secretsFor, type Secret } from '.
 
 /**
  * Redaction end to end: secrets of every built-in kind, in every place an attribute can be (span, event,
- * link, resource, scope, metric resource and point labels), sent by the real OTel SDK exporters over
+ * link, resource, scope, metric resource and point labels, span status message), sent by the real OTel SDK exporters over
  * gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON (and hand-built payloads for what the SDK cannot express:
  * scope attributes, nested kvlists), must not be found in the raw bytes of the SQLite files, neither in
  * the WAL before a checkpoint nor in the database after it; the attributes themselves and everything
@@ -79,6 +79,9 @@ async function sendSdkTraces(d: TestDaemon, t: TraceTransport): Promise<void> {
     links: [{ context: other.spanContext(), attributes: attrs(linkS, linkK) }],
   }, ROOT_CONTEXT);
   span.addEvent('exception', attrs(evS, evK));
+  const statusNeedle = `status${tag}${Date.now().toString(36)}`;
+  span.setStatus({ code: SpanStatusCode.ERROR, message: `no account for ${statusNeedle}@example.com` });
+  sent.secrets.push({ pattern: 'email', key: '(status message)', value: '', needles: [statusNeedle] });
   span.end();
   const child = tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, span));
   child.end();

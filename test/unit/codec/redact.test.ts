@@ -100,6 +100,8 @@ describe('Redactor.span', () => {
       kvlistValue: { values: [{ key: 'h', value: { arrayValue: { values: [str(`Bearer ${R}`)] } } }, { key: 'cookie', value: str(R) }] },
     });
     for (const f of ['traceId', 'spanId', 'name', 'kind', 'startTimeUnixNano', 'endTimeUnixNano', 'status']) expect(out?.[f]).toEqual(before[f]);
+    const failed = redactSpan(baseSpan([], { status: { code: 2, message: 'no user bob@corp.example' } })).out;
+    expect(failed?.['status']).toEqual({ code: 2, message: `no user ${R}` });
     expect((out?.['links'] as Record<string, unknown>[])[0]?.['traceId']).toEqual((before['links'] as Record<string, unknown>[])[0]?.['traceId']);
     expect(redactor.counts).toMatchObject({ email: 1, card: 1, bearer: 1, key: 1 });
   });
@@ -225,6 +227,8 @@ function reference(span: Record<string, unknown>): Record<string, unknown> {
   };
   const attrs = (list: unknown): KV[] | undefined => (list as KV[] | undefined)?.map((kv) => keyValue(kv, true));
   const out = { ...span };
+  const status = out['status'] as { message?: string } | undefined;
+  if (status?.message) out['status'] = { ...status, message: text(status.message, null) };
   if (out['attributes']) out['attributes'] = attrs(out['attributes']);
   for (const f of ['events', 'links']) {
     if (out[f]) out[f] = (out[f] as Record<string, unknown>[]).map((x) => (x['attributes'] ? { ...x, attributes: attrs(x['attributes']) } : x));
@@ -235,8 +239,9 @@ function reference(span: Record<string, unknown>): Record<string, unknown> {
 describe('Redactor.span property', () => {
   it('decoding the rewrite gives the original span with exactly the reference redactions', () => {
     fc.assert(
-      fc.property(kvsArb, fc.array(fc.record({ name: fc.string({ maxLength: 8 }), attributes: kvsArb }), { maxLength: 2 }), kvsArb, (attributes, events, linkAttrs) => {
+      fc.property(kvsArb, fc.array(fc.record({ name: fc.string({ maxLength: 8 }), attributes: kvsArb }), { maxLength: 2 }), kvsArb, textArb, (attributes, events, linkAttrs, statusMessage) => {
         const span = baseSpan(attributes, {
+          status: { code: 2, message: statusMessage },
           events: events.map((e) => ({ timeUnixNano: '5', ...e })),
           links: [{ traceId: Buffer.alloc(16, 7), spanId: Buffer.alloc(8, 9), attributes: linkAttrs }],
         });
