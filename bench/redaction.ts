@@ -7,8 +7,8 @@
  *             URL query, SQL literal): decode + rewrite of every span
  *   rewriter  Redactor.span alone over every span of the clean / secret requests (what a separate pass,
  *             e.g. on the receiving thread, would cost before rebuilding the request envelope)
- * Time is thread CPU time (process.cpuUsage is per process, but this bench is single-threaded), median
- * of rounds; each round decodes every request once.
+ * Time is process CPU time (the bench itself is single-threaded; GC threads count, as they should),
+ * rounds interleaved across variants; each round runs every request once.
  *
  *   npx tsx bench/redaction.ts [--quick] [--rounds 15] [--requests 20]
  *
@@ -72,12 +72,23 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-/** Median ns/span over the rounds, and the min–max spread, for running `fn` over every request. */
-function measure(bodies: Uint8Array[], fn: (body: Uint8Array) => void): { median: number; min: number; max: number } {
-  for (const b of bodies) fn(b); // warm-up (JIT)
-  const perSpan: number[] = [];
-  for (let r = 0; r < rounds; r++) perSpan.push(cpuNs(() => bodies.forEach(fn)) / totalSpans);
-  return { median: Math.round(median(perSpan)), min: Math.round(Math.min(...perSpan)), max: Math.round(Math.max(...perSpan)) };
+type Stat = { median: number; min: number; max: number };
+const stat = (xs: number[]): Stat => ({ median: Math.round(median(xs)), min: Math.round(Math.min(...xs)), max: Math.round(Math.max(...xs)) });
+
+/**
+ * ns/span of each variant, rounds interleaved (variant A, B, C… then again) so that load from other
+ * processes drifting over time hits every variant alike; min is the least disturbed round.
+ */
+function measureAll(variants: Record<string, [Uint8Array[], (body: Uint8Array) => void]>): Record<string, Stat> {
+  const samples: Record<string, number[]> = {};
+  for (const [name, [bodies, fn]] of Object.entries(variants)) {
+    for (let w = 0; w < 3; w++) for (const b of bodies) fn(b); // warm-up (JIT tiers)
+    samples[name] = [];
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, [bodies, fn]] of Object.entries(variants)) (samples[name] as number[]).push(cpuNs(() => bodies.forEach(fn)) / totalSpans);
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stat(v)]));
 }
 
 const redactor = new Redactor(DEFAULT_REDACTION_SETTINGS);
@@ -100,14 +111,17 @@ const rewriteOnly = (ranges: [Uint8Array, number, number][][]) => {
   };
 };
 
-const cleanPlain = measure(clean, decodePlain);
-const cleanRedact = measure(clean, decodeRedact);
-const secretPlain = measure(secret, decodePlain);
-const secretRedact = measure(secret, decodeRedact);
 const cleanRanges = spanRanges(clean);
 const secretRanges = spanRanges(secret);
-const rewriteClean = measure(clean, rewriteOnly(cleanRanges));
-const rewriteSecret = measure(secret, rewriteOnly(secretRanges));
+const m = measureAll({
+  cleanPlain: [clean, decodePlain],
+  cleanRedact: [clean, decodeRedact],
+  rewriteClean: [clean, rewriteOnly(cleanRanges)],
+  secretPlain: [secret, decodePlain],
+  secretRedact: [secret, decodeRedact],
+  rewriteSecret: [secret, rewriteOnly(secretRanges)],
+});
+const { cleanPlain, cleanRedact, rewriteClean, secretPlain, secretRedact, rewriteSecret } = m as Record<'cleanPlain' | 'cleanRedact' | 'rewriteClean' | 'secretPlain' | 'secretRedact' | 'rewriteSecret', Stat>;
 const secretBytes = secret.reduce((n, b) => n + b.length, 0) / totalSpans;
 const countsPerSpan = Object.fromEntries(Object.entries(redactor.counts).map(([k, v]) => [k, Math.round((v / totalSpans) * 100) / 100]));
 
@@ -117,8 +131,8 @@ console.log(
     spans: totalSpans,
     rounds,
     cpu_ns_per_span: {
-      clean: { decode: cleanPlain, decode_redact: cleanRedact, added: cleanRedact.median - cleanPlain.median, rewriter_alone: rewriteClean },
-      secrets: { decode: secretPlain, decode_redact: secretRedact, added: secretRedact.median - secretPlain.median, rewriter_alone: rewriteSecret },
+      clean: { decode: cleanPlain, decode_redact: cleanRedact, added_median: cleanRedact.median - cleanPlain.median, added_min: cleanRedact.min - cleanPlain.min, rewriter_alone: rewriteClean },
+      secrets: { decode: secretPlain, decode_redact: secretRedact, added_median: secretRedact.median - secretPlain.median, added_min: secretRedact.min - secretPlain.min, rewriter_alone: rewriteSecret },
     },
     bytes_per_span: { clean: Math.round(clean.reduce((n, b) => n + b.length, 0) / totalSpans), secrets: Math.round(secretBytes) },
     redactions_per_span_seen: countsPerSpan,
