@@ -81,9 +81,12 @@ export function luhnValid(text: string): boolean {
   return n >= 13 && n <= 19 && sum % 10 === 0;
 }
 
-const JWT = /\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+// The lookbehinds make a match start only at the beginning of a run of its characters, so each run is
+// scanned once: without them a hostile value (`-eyJ-eyJ…`, a long local part before a bad domain)
+// makes the regex quadratic in the value's length.
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 // 13–19 digits, optionally grouped by single spaces or dashes, not inside a longer digit run.
 const CARD = /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g;
 
