@@ -87,6 +87,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
+      redaction: config.redaction,
     },
     logger.child({ component: 'store/sqlite' }),
   );
@@ -173,6 +174,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
           retentionDeletedSpans: stats.retentionDeletedSpans,
           ...(stats.metricSeries !== undefined ? { metricSeries: stats.metricSeries } : {}),
           ...(stats.retentionDeletedMetricPoints !== undefined ? { retentionDeletedPoints: stats.retentionDeletedMetricPoints } : {}),
+          ...(stats.redactions !== undefined ? { redactions: stats.redactions } : {}),
         };
       },
       dataDir,

@@ -2,7 +2,7 @@ import { otlpType, TypeNames } from './protos.js';
 import { MalformedProtobufError } from './wire-reader.js';
 import { MalformedJsonError, quoteLargeIntegers } from './otlp-json-in.js';
 import { EnvelopeError, normalizeMetricsRequest } from './metrics-normalize.js';
-import type { DecodedMetrics } from '../model/metric.js';
+import type { DecodedMetrics, Labels } from '../model/metric.js';
 import type { OtlpEncoding } from '../model/otlp.js';
 
 const textDecoder = new TextDecoder('utf-8');
@@ -14,11 +14,11 @@ const textDecoder = new TextDecoder('utf-8');
  * Protobuf goes through protobufjs rather than the hand-rolled span reader: metric points are small and
  * few per request compared with spans, and one normalizer then serves both encodings.
  */
-export function decodeMetricsRequest(encoding: OtlpEncoding, body: Uint8Array): DecodedMetrics {
-  return encoding === 'json' ? decodeMetricsJson(body) : decodeMetricsProtobuf(body);
+export function decodeMetricsRequest(encoding: OtlpEncoding, body: Uint8Array, redact?: (labels: Labels) => void): DecodedMetrics {
+  return encoding === 'json' ? decodeMetricsJson(body, redact) : decodeMetricsProtobuf(body, redact);
 }
 
-export function decodeMetricsProtobuf(body: Uint8Array): DecodedMetrics {
+export function decodeMetricsProtobuf(body: Uint8Array, redact?: (labels: Labels) => void): DecodedMetrics {
   let message: unknown;
   try {
     message = otlpType(TypeNames.exportMetricsRequest).decode(body);
@@ -26,14 +26,14 @@ export function decodeMetricsProtobuf(body: Uint8Array): DecodedMetrics {
     throw new MalformedProtobufError((err as Error).message);
   }
   try {
-    return normalizeMetricsRequest(message);
+    return normalizeMetricsRequest(message, redact);
   } catch (err) {
     if (err instanceof EnvelopeError) throw new MalformedProtobufError(err.message);
     throw err;
   }
 }
 
-export function decodeMetricsJson(body: Uint8Array): DecodedMetrics {
+export function decodeMetricsJson(body: Uint8Array, redact?: (labels: Labels) => void): DecodedMetrics {
   let doc: unknown;
   try {
     doc = JSON.parse(quoteLargeIntegers(textDecoder.decode(body)));
@@ -41,7 +41,7 @@ export function decodeMetricsJson(body: Uint8Array): DecodedMetrics {
     throw new MalformedJsonError(`request body is not valid JSON: ${(err as Error).message}`);
   }
   try {
-    return normalizeMetricsRequest(doc);
+    return normalizeMetricsRequest(doc, redact);
   } catch (err) {
     if (err instanceof EnvelopeError) throw new MalformedJsonError(err.message);
     throw err;

@@ -57,19 +57,21 @@ const TYPE_FIELDS: [string, string, MetricType][] = [
 
 interface State {
   out: DecodedMetrics;
+  /** Applied to every label set (resource, point, exemplar) before series are keyed: redaction. */
+  redact: ((labels: Labels) => void) | undefined;
 }
 
 /** `request` is an ExportMetricsServiceRequest in either loose shape. */
-export function normalizeMetricsRequest(request: unknown): DecodedMetrics {
+export function normalizeMetricsRequest(request: unknown, redact?: (labels: Labels) => void): DecodedMetrics {
   const out: DecodedMetrics = { series: [], pointCount: 0, rejected: 0, reasons: [] };
-  const state: State = { out };
+  const state: State = { out, redact };
   if (!isObject(request)) throw new EnvelopeError('request must be an object');
   list(request, 'resourceMetrics', 'resource_metrics', 'resourceMetrics').forEach((rm, i) => {
     const where = `resourceMetrics[${i}]`;
     if (!isObject(rm)) throw new EnvelopeError(`${where} must be an object`);
     const resourceObj = get(rm, 'resource', 'resource');
     if (resourceObj !== undefined && !isObject(resourceObj)) throw new EnvelopeError(`${where}.resource must be an object`);
-    const resource = resourceLabels(resourceObj === undefined ? [] : get(resourceObj, 'attributes', 'attributes'), `${where}.resource`);
+    const resource = resourceLabels(resourceObj === undefined ? [] : get(resourceObj, 'attributes', 'attributes'), `${where}.resource`, state);
     list(rm, 'scopeMetrics', 'scope_metrics', `${where}.scopeMetrics`).forEach((sm, j) => {
       const at = `${where}.scopeMetrics[${j}]`;
       if (!isObject(sm)) throw new EnvelopeError(`${at} must be an object`);
@@ -131,8 +133,8 @@ function normalizeMetric(m: Loose, resource: Labels, scope: string, state: State
   for (const p of points) {
     try {
       if (!isObject(p)) throw new PointRejection('data point is not an object');
-      const attributes = labelsOf(get(p, 'attributes', 'attributes'), 'data point');
-      const point = normalizePoint(p, metric);
+      const attributes = labelsOf(get(p, 'attributes', 'attributes'), 'data point', state);
+      const point = normalizePoint(p, metric, state);
       const key = canonicalLabels(attributes);
       let batch = bySeries.get(key);
       if (!batch) {
@@ -149,13 +151,13 @@ function normalizeMetric(m: Loose, resource: Labels, scope: string, state: State
   }
 }
 
-function normalizePoint(p: Loose, metric: MetricDescriptor): MetricPoint {
+function normalizePoint(p: Loose, metric: MetricDescriptor, state: State): MetricPoint {
   const timeNs = u64(get(p, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
   if (timeNs === 0n) throw new PointRejection('time_unix_nano is missing');
   const startNs = u64(get(p, 'startTimeUnixNano', 'start_time_unix_nano'), 'startTimeUnixNano');
   if (metric.temporality !== 0 && startNs > timeNs) throw new PointRejection('start_time_unix_nano is after time_unix_nano');
   const flags = uint32(get(p, 'flags', 'flags'));
-  const point: MetricPoint = { startNs, timeNs, flags, exemplars: exemplarsOf(get(p, 'exemplars', 'exemplars')) };
+  const point: MetricPoint = { startNs, timeNs, flags, exemplars: exemplarsOf(get(p, 'exemplars', 'exemplars'), state) };
   const noValue = (flags & NO_RECORDED_VALUE) !== 0;
   switch (metric.type) {
     case 'gauge':
@@ -272,7 +274,7 @@ function summaryValue(p: Loose, point: MetricPoint): void {
 }
 
 /** Exemplars with an invalid value or span context are dropped silently: they decorate a point, they are not data. */
-function exemplarsOf(v: unknown): Exemplar[] {
+function exemplarsOf(v: unknown, state: State): Exemplar[] {
   if (!Array.isArray(v) || v.length === 0) return [];
   const out: Exemplar[] = [];
   for (const e of v) {
@@ -285,7 +287,7 @@ function exemplarsOf(v: unknown): Exemplar[] {
         value,
         traceId: idHex(get(e, 'traceId', 'trace_id'), 16),
         spanId: idHex(get(e, 'spanId', 'span_id'), 8),
-        attributes: labelsOf(get(e, 'filteredAttributes', 'filtered_attributes'), 'exemplar'),
+        attributes: labelsOf(get(e, 'filteredAttributes', 'filtered_attributes'), 'exemplar', state),
       });
     } catch (err) {
       if (!(err instanceof PointRejection)) throw err;
@@ -297,16 +299,16 @@ function exemplarsOf(v: unknown): Exemplar[] {
 // ---- attributes ----
 
 /** Bad resource attributes spoil every point below them: the request is malformed (400), not a point. */
-function resourceLabels(v: unknown, what: string): Labels {
+function resourceLabels(v: unknown, what: string, state: State): Labels {
   try {
-    return labelsOf(v, what);
+    return labelsOf(v, what, state);
   } catch (err) {
     if (err instanceof PointRejection) throw new EnvelopeError(err.message);
     throw err;
   }
 }
 
-function labelsOf(v: unknown, what: string): Labels {
+function labelsOf(v: unknown, what: string, state: State): Labels {
   const out: Labels = {};
   if (v === undefined || v === null) return out;
   if (!Array.isArray(v)) throw new PointRejection(`${what} attributes is not an array`);
@@ -315,7 +317,14 @@ function labelsOf(v: unknown, what: string): Labels {
     const key = asString(get(kv, 'key', 'key'));
     if (key === '') continue;
     const text = anyValueText(get(kv, 'value', 'value'), 0);
-    out[key] = text.length > MAX_LABEL_VALUE ? text.slice(0, MAX_LABEL_VALUE) : text;
+    out[key] = state.redact !== undefined || text.length <= MAX_LABEL_VALUE ? text : text.slice(0, MAX_LABEL_VALUE);
+  }
+  if (state.redact === undefined) return out;
+  // Redaction sees whole values: a secret cut in half by the length cap would no longer match.
+  state.redact(out);
+  for (const key in out) {
+    const text = out[key] as string;
+    if (text.length > MAX_LABEL_VALUE) out[key] = text.slice(0, MAX_LABEL_VALUE);
   }
   return out;
 }

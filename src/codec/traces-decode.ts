@@ -1,6 +1,7 @@
 import { MalformedProtobufError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.js';
 import type { DecodedResource, DecodedScope, DecodedSpan, DecodedTraces } from '../model/decoded.js';
 import { UNKNOWN_SERVICE } from '../model/span.js';
+import type { Redactor } from './redact.js';
 
 /** How many distinct rejection reasons are kept for the partial-success message. */
 const MAX_REASONS = 5;
@@ -10,15 +11,18 @@ const MAX_REASONS = 5;
  * (counted for partial_success) so that their batch-mates are kept; a request that is not valid
  * protobuf at all throws MalformedProtobufError, which the receivers answer with 400 / INVALID_ARGUMENT.
  * The returned views alias `buf`: the caller must keep it alive and unmodified while they are used.
+ * With a redactor, the raw span, resource and scope bytes handed on are the redacted ones (fresh
+ * buffers where something was replaced); a span whose attributes cannot be walked is rejected, since
+ * it could not be checked for secrets.
  */
-export function decodeTracesRequest(buf: Uint8Array): DecodedTraces {
+export function decodeTracesRequest(buf: Uint8Array, redactor?: Redactor): DecodedTraces {
   const out: DecodedTraces = { resources: [], spanCount: 0, rejected: 0, reasons: [] };
   const r = new WireReader(buf);
   while (!r.done) {
     const tag = r.varint();
     if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
       const [start, end] = r.lengthDelimited();
-      const resource = decodeResourceSpans(buf, start, end, out);
+      const resource = decodeResourceSpans(buf, start, end, out, redactor);
       if (resource.scopes.length > 0) out.resources.push(resource);
     } else {
       r.skip(tag & 7);
@@ -27,7 +31,7 @@ export function decodeTracesRequest(buf: Uint8Array): DecodedTraces {
   return out;
 }
 
-function decodeResourceSpans(buf: Uint8Array, start: number, end: number, out: DecodedTraces): DecodedResource {
+function decodeResourceSpans(buf: Uint8Array, start: number, end: number, out: DecodedTraces, redactor: Redactor | undefined): DecodedResource {
   const resource: DecodedResource = { raw: null, schemaUrl: '', serviceName: UNKNOWN_SERVICE, scopes: [] };
   const r = new WireReader(buf, start, end);
   while (!r.done) {
@@ -36,10 +40,11 @@ function decodeResourceSpans(buf: Uint8Array, start: number, end: number, out: D
     const wire = tag & 7;
     if (field === 1 && wire === WIRE_LEN) {
       resource.raw = r.bytes();
+      if (redactor !== undefined) resource.raw = redactor.resource(resource.raw) ?? resource.raw;
       resource.serviceName = readServiceName(resource.raw) ?? UNKNOWN_SERVICE;
     } else if (field === 2 && wire === WIRE_LEN) {
       const [s, e] = r.lengthDelimited();
-      const scope = decodeScopeSpans(buf, s, e, out);
+      const scope = decodeScopeSpans(buf, s, e, out, redactor);
       if (scope.spans.length > 0) resource.scopes.push(scope);
     } else if (field === 3 && wire === WIRE_LEN) {
       resource.schemaUrl = r.string();
@@ -50,7 +55,7 @@ function decodeResourceSpans(buf: Uint8Array, start: number, end: number, out: D
   return resource;
 }
 
-function decodeScopeSpans(buf: Uint8Array, start: number, end: number, out: DecodedTraces): DecodedScope {
+function decodeScopeSpans(buf: Uint8Array, start: number, end: number, out: DecodedTraces, redactor: Redactor | undefined): DecodedScope {
   const scope: DecodedScope = { raw: null, schemaUrl: '', spans: [] };
   const r = new WireReader(buf, start, end);
   while (!r.done) {
@@ -59,10 +64,12 @@ function decodeScopeSpans(buf: Uint8Array, start: number, end: number, out: Deco
     const wire = tag & 7;
     if (field === 1 && wire === WIRE_LEN) {
       scope.raw = r.bytes();
+      if (redactor !== undefined) scope.raw = redactor.scope(scope.raw) ?? scope.raw;
     } else if (field === 2 && wire === WIRE_LEN) {
       const [s, e] = r.lengthDelimited();
       const span = decodeSpan(buf, s, e);
-      const problem = span === null ? null : invalidSpanReason(span);
+      let problem = span === null ? null : invalidSpanReason(span);
+      if (span !== null && problem === null && redactor !== undefined) problem = redactSpan(redactor, span, buf, s, e);
       if (span !== null && problem === null) {
         scope.spans.push(span);
         out.spanCount++;
@@ -81,6 +88,18 @@ function decodeScopeSpans(buf: Uint8Array, start: number, end: number, out: Deco
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Swaps in the redacted bytes; returns a rejection reason when the attributes are not walkable. */
+function redactSpan(redactor: Redactor, span: DecodedSpan, buf: Uint8Array, start: number, end: number): string | null {
+  try {
+    const redacted = redactor.span(buf, start, end);
+    if (redacted !== null) span.raw = redacted;
+    return null;
+  } catch (err) {
+    if (err instanceof MalformedProtobufError) return 'span attributes, events or links are not valid protobuf';
+    throw err;
+  }
+}
 
 /** Returns null when the span's own bytes are malformed, so that only this span is rejected. */
 function decodeSpan(buf: Uint8Array, start: number, end: number): DecodedSpan | null {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { byteSize, duration, endpoint } from './units.js';
 import { alertingSchema } from './alert-schema.js';
 import { slosSchema } from './slo-schema.js';
+import { redactionSchema } from './redaction-schema.js';
 
 /**
  * The whole configuration, with every default. A YAML file, then SPANLENS_* / OTEL_* environment
@@ -142,6 +143,8 @@ export const configSchema = z
      * exports are refused with retryable answers until memory falls again.
      */
     limits: z.object({ memory: byteSize.prefault('512MiB') }).strict().prefault({}),
+    /** Secrets replaced at ingest, before anything is stored. */
+    redaction: redactionSchema,
   })
   .strict();
 

@@ -18,6 +18,8 @@ export interface StoreStats {
   metricSeries?: number;
   retentionDeletedSpans?: number;
   retentionDeletedPoints?: number;
+  /** Values redacted at ingest by kind (key, email, card, bearer, jwt, db_statement, url_query, custom). */
+  redactions?: Record<string, number>;
 }
 
 /** One scrape target's results, as the Prometheus scrape receiver reports them. */
@@ -120,6 +122,10 @@ export class SelfMetrics {
       ...optional({ signal: 'spans' }, this.store.retentionDeletedSpans),
       ...optional({ signal: 'metric_points' }, this.store.retentionDeletedPoints),
     ]);
+
+    counter(r, 'spanlens_redactions_total', 'Values redacted at ingest, by what matched (key: a deny-listed attribute key).', ['kind'], () =>
+      Object.entries(this.store.redactions ?? {}).map(([kind, n]): Row => [{ kind }, n]),
+    );
 
     const t = ['job', 'instance'];
     const perTarget = (pick: (s: ScrapeTargetStats) => number) => (): Row[] =>

@@ -6,6 +6,7 @@ import { MalformedProtobufError } from '../../codec/wire-reader.js';
 import { MalformedJsonError } from '../../codec/otlp-json-in.js';
 import type { DecodedMetrics } from '../../model/metric.js';
 import type { OtlpEncoding } from '../../model/otlp.js';
+import type { Labels } from '../../model/metric.js';
 
 export interface MetricsExportMessage {
   id: number;
@@ -30,6 +31,8 @@ export class MetricIngest {
     db: Database.Database,
     private readonly settings: MetricStoreSettings,
     private readonly send: (message: FromWriter) => void,
+    /** Redacts label sets (resource, point, exemplar) before series are keyed and stored. */
+    private readonly redact?: (labels: Labels) => void,
   ) {
     this.writer = new SqliteMetricWriter(db, settings);
   }
@@ -68,7 +71,7 @@ export class MetricIngest {
     while (this.queue.length > 0 && points < this.settings.maxBatchPoints) {
       const message = this.queue.shift() as MetricsExportMessage;
       try {
-        const decoded = decodeMetricsRequest(message.encoding, Buffer.from(message.body));
+        const decoded = decodeMetricsRequest(message.encoding, Buffer.from(message.body), this.redact);
         batch.push({ id: message.id, decoded });
         points += decoded.pointCount;
       } catch (err) {

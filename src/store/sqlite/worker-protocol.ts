@@ -2,6 +2,7 @@ import type { OtlpEncoding } from '../../model/otlp.js';
 import type { SpanWriterSettings } from './span-writer.js';
 import type { RetentionSettings } from './retention.js';
 import type { MetricStoreSettings } from './metric-writer.js';
+import type { RedactionCounts, RedactionSettings } from '../../codec/redact-values.js';
 
 /** Settings handed to the writer worker at spawn. */
 export interface WriterWorkerData {
@@ -18,6 +19,8 @@ export interface WriterWorkerData {
   maxPages?: number;
   /** Writer page cache in KiB (default 64 MiB), scaled down with limits.memory. */
   cacheKiB?: number;
+  /** Redaction before anything is stored; absent means off. */
+  redaction?: RedactionSettings;
 }
 
 export type ToWriter =
@@ -35,6 +38,8 @@ export interface WriterStats {
   metricSeries?: number;
   metricOverflowPoints?: number;
   retentionDeletedMetricPoints?: number;
+  /** Values redacted since this worker started, by kind; absent when redaction is off. */
+  redactions?: RedactionCounts;
 }
 
 export type FromWriter =

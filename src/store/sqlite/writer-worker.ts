@@ -15,6 +15,7 @@ import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-i
 import type { DecodedTraces } from '../../model/decoded.js';
 import { MetricIngest } from './metric-ingest.js';
 import { DEFAULT_METRIC_STORE_SETTINGS } from './metric-writer.js';
+import { Redactor } from '../../codec/redact.js';
 
 const port = parentPort;
 if (!port) throw new Error('writer-worker must run as a worker thread');
@@ -22,15 +23,19 @@ const settings = workerData as WriterWorkerData;
 
 type ExportMessage = Extract<ToWriter, { type: 'export' }>;
 
+// Redaction runs here, inside the decode walk, because only the stored units (span, resource, scope)
+// need re-encoding when something matches, and JSON has become protobuf by then (bench/redaction.ts).
+const redactor = settings.redaction?.enabled === true ? new Redactor(settings.redaction) : undefined;
+
 function send(message: FromWriter): void {
   port?.postMessage(message);
 }
 
 function decode(message: ExportMessage): DecodedTraces {
   const body = Buffer.from(message.body);
-  if (message.encoding === 'protobuf') return decodeTracesRequest(body);
+  if (message.encoding === 'protobuf') return decodeTracesRequest(body, redactor);
   const { proto, rejected, reasons } = transcodeTracesJson(body);
-  const decoded = decodeTracesRequest(Buffer.from(proto.buffer, proto.byteOffset, proto.byteLength));
+  const decoded = decodeTracesRequest(Buffer.from(proto.buffer, proto.byteOffset, proto.byteLength), redactor);
   decoded.rejected += rejected;
   decoded.reasons.unshift(...reasons);
   return decoded;
@@ -48,7 +53,7 @@ try {
   });
   writer = new SqliteSpanWriter(db, settings.writer);
   retention = new Retention(db, settings.retention);
-  metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send);
+  metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send, redactor && ((labels) => redactor.labels(labels)));
   const recoveredSpans = writer.latency.recover(Date.now());
   send({ type: 'ready', recoveredSpans });
 } catch (err) {
@@ -155,6 +160,7 @@ function stats(): FromWriter {
       metricSeries: metrics.writer.seriesCount,
       metricOverflowPoints: metrics.writer.overflowPoints,
       retentionDeletedMetricPoints: metrics.deletedPoints,
+      ...(redactor ? { redactions: { ...redactor.counts } } : {}),
     },
   };
 }
