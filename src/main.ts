@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.log.level as LogLevel);
   let service;
   try {
-    service = await startSpanlens(config, logger);
+    service = await startSpanlens(config, logger, { env: process.env });
   } catch (err) {
     logger.fatal({ err }, `spanlens could not start: ${(err as Error).message}`);
     logger.flush();

@@ -1,5 +1,6 @@
 import type { MetricSource } from '../analysis/metric-source.js';
 import type {
+  AuditReader,
   LatencyReader,
   OperationStatsReader,
   SpanReader,
@@ -70,4 +71,6 @@ export interface McpDeps {
   caller: Caller;
   /** Called once per tool call after it finishes (audit log). */
   onToolCall?: (call: ToolCallRecord) => void;
+  /** The audit log, for audit_log (admin callers only); absent when audit.enabled is false. */
+  audit?: AuditReader;
 }

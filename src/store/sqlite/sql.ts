@@ -130,3 +130,19 @@ export const METRIC_READER_SQL = {
   exemplarsInBucket: `SELECT time_ns, value, trace_id, span_id, attributes FROM metric_exemplars
     WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
 } as const;
+
+/** The audit log (migration 4), on its own small connection in audit-store.ts. */
+export const AUDIT_SQL = {
+  insert: `INSERT INTO audit_log (time_ms, transport, identity, role, tool, writes, args_sha256, args_preview, duration_ms,
+    result_bytes, truncated, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  deleteOlderThan: 'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE time_ms < ? ORDER BY id LIMIT ?)',
+  deleteBeyondRows: `DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ? ORDER BY id LIMIT ?)`,
+  // Optional filters: a NULL parameter matches every row.
+  countRange: `SELECT count(*) AS n FROM audit_log WHERE time_ms >= ?1 AND time_ms <= ?2
+    AND (?3 IS NULL OR identity = ?3) AND (?4 IS NULL OR tool = ?4)`,
+  rangeAsc: `SELECT * FROM audit_log WHERE time_ms >= ?1 AND time_ms <= ?2
+    AND (?3 IS NULL OR identity = ?3) AND (?4 IS NULL OR tool = ?4) ORDER BY time_ms, id LIMIT ?5 OFFSET ?6`,
+  rangeDesc: `SELECT * FROM audit_log WHERE time_ms >= ?1 AND time_ms <= ?2
+    AND (?3 IS NULL OR identity = ?3) AND (?4 IS NULL OR tool = ?4) ORDER BY time_ms DESC, id DESC LIMIT ?5 OFFSET ?6`,
+} as const;
