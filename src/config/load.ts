@@ -11,7 +11,18 @@ export interface ConfigOverrides {
   logLevel?: string;
   /** A Prometheus /metrics URL to scrape (env METRICS_ENDPOINT), added to scrape.targets. */
   metricsEndpoint?: string;
+  /** Tokens whose secret is in an environment variable (SPANLENS_INGEST_TOKEN …), appended to auth.tokens; only the variable's name is kept. */
+  envTokens?: { name: string; role: 'ingest' | 'read' | 'admin'; env: string }[];
+  /** auth.allowUnauthenticatedNonLoopback (env SPANLENS_ALLOW_UNAUTHENTICATED=true). */
+  allowUnauthenticated?: boolean;
 }
+
+/** Containers configured by environment alone get one token per role from these variables. */
+const ENV_TOKENS = [
+  { env: 'SPANLENS_INGEST_TOKEN', name: 'env-ingest', role: 'ingest' },
+  { env: 'SPANLENS_READ_TOKEN', name: 'env-read', role: 'read' },
+  { env: 'SPANLENS_ADMIN_TOKEN', name: 'env-admin', role: 'admin' },
+] as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -29,7 +40,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     }
     return undefined;
   };
-  return stripUndefined({
+  const overrides = stripUndefined({
     otlpGrpc: pick('SPANLENS_OTLP_GRPC'),
     otlpHttp: pick('SPANLENS_OTLP_HTTP'),
     api: pick('SPANLENS_API'),
@@ -37,6 +48,11 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     logLevel: pick('SPANLENS_LOG_LEVEL', 'OTEL_LOG_LEVEL')?.toLowerCase(),
     metricsEndpoint: pick('METRICS_ENDPOINT'),
   });
+  const envTokens = ENV_TOKENS.filter((t) => pick(t.env) !== undefined).map((t) => ({ name: t.name, role: t.role, env: t.env }));
+  if (envTokens.length > 0) overrides.envTokens = envTokens;
+  const allow = pick('SPANLENS_ALLOW_UNAUTHENTICATED');
+  if (allow !== undefined) overrides.allowUnauthenticated = allow === 'true' || allow === '1';
+  return overrides;
 }
 
 /**
@@ -77,6 +93,12 @@ function applyOverrides(target: Record<string, unknown>, o: ConfigOverrides): vo
   if (o.dataDir !== undefined) setPath(target, ['storage', 'dataDir'], o.dataDir);
   if (o.logLevel !== undefined) setPath(target, ['log', 'level'], o.logLevel);
   if (o.metricsEndpoint !== undefined) addScrapeTarget(target, o.metricsEndpoint);
+  if (o.allowUnauthenticated !== undefined) setPath(target, ['auth', 'allowUnauthenticatedNonLoopback'], o.allowUnauthenticated);
+  if (o.envTokens !== undefined) {
+    const auth = (typeof target['auth'] === 'object' && target['auth'] !== null ? target['auth'] : (target['auth'] = {})) as Record<string, unknown>;
+    const tokens = Array.isArray(auth['tokens']) ? (auth['tokens'] as unknown[]) : (auth['tokens'] = []) as unknown[];
+    tokens.push(...o.envTokens);
+  }
 }
 
 /** Appends a target unless the file already scrapes that URL (then the file's interval and job win). */

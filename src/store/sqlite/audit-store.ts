@@ -92,9 +92,9 @@ export class SqliteAuditStore implements AuditReader {
   async auditEntries(query: AuditQuery): Promise<{ entries: AuditEntry[]; total: number }> {
     this.flush();
     const until = query.untilMs ?? Number.MAX_SAFE_INTEGER;
-    const filters = [query.sinceMs, until, query.identity ?? null, query.tool ?? null] as const;
-    const total = (this.stmt.countRange.get(...filters) as { n: number }).n;
-    const rows = (query.order === 'asc' ? this.stmt.rangeAsc : this.stmt.rangeDesc).all(...filters, query.limit, query.offset ?? 0) as AuditRow[];
+    const filters = { since: query.sinceMs, until, identity: query.identity ?? null, tool: query.tool ?? null };
+    const total = (this.stmt.countRange.get(filters) as { n: number }).n;
+    const rows = (query.order === 'asc' ? this.stmt.rangeAsc : this.stmt.rangeDesc).all({ ...filters, limit: query.limit, offset: query.offset ?? 0 }) as AuditRow[];
     return { entries: rows.map(toEntry), total };
   }
 

@@ -138,11 +138,11 @@ export const AUDIT_SQL = {
   deleteOlderThan: 'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE time_ms < ? ORDER BY id LIMIT ?)',
   deleteBeyondRows: `DELETE FROM audit_log WHERE id IN (
     SELECT id FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ? ORDER BY id LIMIT ?)`,
-  // Optional filters: a NULL parameter matches every row.
-  countRange: `SELECT count(*) AS n FROM audit_log WHERE time_ms >= ?1 AND time_ms <= ?2
-    AND (?3 IS NULL OR identity = ?3) AND (?4 IS NULL OR tool = ?4)`,
-  rangeAsc: `SELECT * FROM audit_log WHERE time_ms >= ?1 AND time_ms <= ?2
-    AND (?3 IS NULL OR identity = ?3) AND (?4 IS NULL OR tool = ?4) ORDER BY time_ms, id LIMIT ?5 OFFSET ?6`,
-  rangeDesc: `SELECT * FROM audit_log WHERE time_ms >= ?1 AND time_ms <= ?2
-    AND (?3 IS NULL OR identity = ?3) AND (?4 IS NULL OR tool = ?4) ORDER BY time_ms DESC, id DESC LIMIT ?5 OFFSET ?6`,
+  // Named parameters; an optional filter that is NULL matches every row.
+  countRange: `SELECT count(*) AS n FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
+    AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool)`,
+  rangeAsc: `SELECT * FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
+    AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool) ORDER BY time_ms, id LIMIT @limit OFFSET @offset`,
+  rangeDesc: `SELECT * FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
+    AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool) ORDER BY time_ms DESC, id DESC LIMIT @limit OFFSET @offset`,
 } as const;
