@@ -75,11 +75,7 @@ export class SqliteAuditStore implements AuditReader {
         }).immediate();
         this.queue.splice(0, batch.length);
       }
-      if (nowMs - this.lastRetention >= RETENTION_EVERY_MS) {
-        this.lastRetention = nowMs;
-        while (this.stmt.deleteOlderThan.run(nowMs - this.settings.maxAgeMs, RETENTION_CHUNK).changes === RETENTION_CHUNK);
-        while (this.stmt.deleteBeyondRows.run(this.settings.maxRows, RETENTION_CHUNK).changes === RETENTION_CHUNK);
-      }
+      if (nowMs - this.lastRetention >= RETENTION_EVERY_MS) this.retain(nowMs);
       this.failing = false;
       return true;
     } catch (err) {
@@ -87,6 +83,13 @@ export class SqliteAuditStore implements AuditReader {
       this.failing = (err as { code?: string }).code !== 'SQLITE_BUSY';
       return false;
     }
+  }
+
+  /** Deletes rows older than maxAge and the oldest beyond maxRows, in small chunks (each its own transaction). */
+  retain(nowMs: number): void {
+    this.lastRetention = nowMs;
+    while (this.stmt.deleteOlderThan.run(nowMs - this.settings.maxAgeMs, RETENTION_CHUNK).changes === RETENTION_CHUNK);
+    while (this.stmt.deleteBeyondRows.run(this.settings.maxRows, RETENTION_CHUNK).changes === RETENTION_CHUNK);
   }
 
   async auditEntries(query: AuditQuery): Promise<{ entries: AuditEntry[]; total: number }> {
