@@ -60,7 +60,7 @@ export class ApiServer {
     await listen(server, this.endpoint, 'the API');
     this.server = server;
     const bound = { host: this.endpoint.host, port: (server.address() as AddressInfo).port };
-    this.logger.info({ endpoint: formatEndpoint(bound), tls: this.access.tls !== undefined, auth: this.access.authenticator?.enforced ?? false }, 'API listening');
+    this.logger.info({ tls: this.access.tls !== undefined, auth: this.access.authenticator?.enforced ?? false, endpoint: formatEndpoint(bound) }, 'API listening');
     return bound;
   }
 

@@ -75,7 +75,7 @@ export class OtlpGrpcReceiver {
     });
     this.server = server;
     this.bound = { host: this.settings.endpoint.host, port };
-    this.logger.info({ endpoint: formatEndpoint(this.bound), tls: this.settings.tls !== undefined, auth: this.settings.authenticator?.enforced ?? false }, 'OTLP/gRPC receiver listening');
+    this.logger.info({ tls: this.settings.tls !== undefined, auth: this.settings.authenticator?.enforced ?? false, endpoint: formatEndpoint(this.bound) }, 'OTLP/gRPC receiver listening');
     return this.bound;
   }
 

@@ -63,7 +63,7 @@ export class OtlpHttpReceiver {
     await listen(server, this.settings.endpoint, 'OTLP/HTTP');
     this.server = server;
     this.bound = { host: this.settings.endpoint.host, port: (server.address() as AddressInfo).port };
-    this.logger.info({ endpoint: formatEndpoint(this.bound), tls: this.settings.tls !== undefined, auth: this.settings.authenticator?.enforced ?? false }, 'OTLP/HTTP receiver listening');
+    this.logger.info({ tls: this.settings.tls !== undefined, auth: this.settings.authenticator?.enforced ?? false, endpoint: formatEndpoint(this.bound) }, 'OTLP/HTTP receiver listening');
     return this.bound;
   }
 
