@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,6 +11,7 @@ import pino from 'pino';
 import { startTestDaemon, makeTempDir, removeDir, type TestDaemon } from '../helpers/daemon.js';
 import { connectStdio, callOk } from '../helpers/mcp-client.js';
 import { request } from '../helpers/auth-clients.js';
+import { REPO_ROOT } from '../helpers/spawn-daemon.js';
 import { SqliteAuditStore } from '../../src/store/sqlite/audit-store.js';
 import { auditEntryOf } from '../../src/mcp/audit-entry.js';
 import { defineTool } from '../../src/mcp/register.js';
@@ -25,6 +28,7 @@ import type { AuditEntry } from '../../src/store/ports.js';
 const READ = 'audit-read-0123456789abcdef';
 const ADMIN = 'audit-admin-0123456789abcdef';
 const silent = pino({ level: 'silent' });
+const execFileAsync = promisify(execFile);
 
 /** Canonical JSON as the test understands it: keys sorted at every level. */
 function sha256OfArgs(args: Record<string, unknown>): string {
@@ -104,15 +108,26 @@ describe('audit log of MCP calls over HTTP', () => {
 });
 
 describe('audit log over stdio', () => {
-  it('records the local user as admin on stdio', async () => {
+  it('records the local user as admin on stdio; `spanlens audit` prints the log as JSON lines', async () => {
     const dataDir = makeTempDir('spanlens-audit-stdio-');
-    const conn = await connectStdio(dataDir);
     try {
-      await callOk(conn.client, 'get_status');
-      const data = await callOk<{ calls: { identity: string; transport: string; role: string; tool: string }[] }>(conn.client, 'audit_log', {});
-      expect(data.calls[0]).toMatchObject({ identity: 'local', transport: 'stdio', role: 'admin', tool: 'get_status' });
+      const conn = await connectStdio(dataDir);
+      try {
+        await callOk(conn.client, 'get_status');
+        const data = await callOk<{ calls: { identity: string; transport: string; role: string; tool: string }[] }>(conn.client, 'audit_log', {});
+        expect(data.calls[0]).toMatchObject({ identity: 'local', transport: 'stdio', role: 'admin', tool: 'get_status' });
+      } finally {
+        await conn.close();
+      }
+      // The audit_log call's own row is written when the daemon stops (stdin closed): poll until it is.
+      let lines: AuditEntry[] = [];
+      for (let attempt = 0; attempt < 20 && lines.length < 2; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 250));
+        const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'audit', '--data', dataDir, '--since', '1h'], { cwd: REPO_ROOT });
+        lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry);
+      }
+      expect(lines.map((l) => [l.identity, l.tool, l.outcome])).toEqual([['local', 'get_status', 'ok'], ['local', 'audit_log', 'ok']]);
     } finally {
-      await conn.close();
       removeDir(dataDir);
     }
   }, 60_000);

@@ -13,6 +13,8 @@ export interface AuditStoreSettings {
 }
 
 const BATCH_ROWS = 256;
+/** Rows one timer tick writes at most (~4 ms here), so a backlog never stalls the event loop for long. */
+const ROWS_PER_TICK = 1024;
 const RETENTION_EVERY_MS = 60_000;
 const RETENTION_CHUNK = 1_000;
 
@@ -48,7 +50,7 @@ export class SqliteAuditStore implements AuditReader {
     this.db = new Database(spansDbPath(dataDir), { fileMustExist: true });
     this.db.pragma('busy_timeout = 25');
     this.stmt = Object.fromEntries(Object.entries(AUDIT_SQL).map(([k, sql]) => [k, this.db.prepare(sql)])) as typeof this.stmt;
-    this.timer = setInterval(() => this.flush(), settings.flushIntervalMs);
+    this.timer = setInterval(() => this.flush(Date.now(), ROWS_PER_TICK), settings.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -61,11 +63,11 @@ export class SqliteAuditStore implements AuditReader {
     this.queue.push(entry);
   }
 
-  /** Writes what is queued, in batches; false when the database was busy and rows are still queued. */
-  flush(nowMs = Date.now()): boolean {
+  /** Writes what is queued (up to maxRows), in batches; false when the database was busy and rows are still queued. */
+  flush(nowMs = Date.now(), maxRows = Number.POSITIVE_INFINITY): boolean {
     if (this.closed) return true;
     try {
-      while (this.queue.length > 0) {
+      for (let written = 0; this.queue.length > 0 && written < maxRows; written += BATCH_ROWS) {
         const batch = this.queue.slice(0, BATCH_ROWS);
         this.db.transaction(() => {
           for (const e of batch) {
