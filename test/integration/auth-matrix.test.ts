@@ -156,6 +156,10 @@ for (const mode of ['plain', 'tls'] as const) {
         expect((await get(p, bearer(SECRETS.read))).status, p).toBe(200);
         expect((await get(p, bearer(SECRETS.admin))).status, p).toBe(200);
       }
+      // The OTLP refusals of the tests above are counted.
+      const metrics = (await get('/metrics', bearer(SECRETS.read))).body.toString();
+      expect(metrics).toMatch(/receiver_unauthorized_requests_total\{receiver="otlp",transport="http"\} [1-9]/);
+      expect(metrics).toMatch(/receiver_unauthorized_requests_total\{receiver="otlp",transport="grpc"\} [1-9]/);
       expect((await get('/api/audit?since=1h')).status).toBe(401);
       expect((await get('/api/audit?since=1h', bearer(SECRETS.read))).status).toBe(403);
       const audit = await get('/api/audit?since=1h', bearer(SECRETS.admin));
