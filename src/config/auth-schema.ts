@@ -46,7 +46,7 @@ export const auditSchema = z
     enabled: z.boolean().default(true),
     maxAge: duration.prefault('90d'),
     /** Oldest rows are deleted beyond this many. */
-    maxRows: z.number().int().min(1).default(1_000_000),
+    maxRows: z.number().int().min(1).default(200_000),
     /** Rows are written in batches this often, off the request path. */
     flushInterval: duration.prefault('1s'),
   })
