@@ -128,6 +128,11 @@ for (const mode of ['plain', 'tls'] as const) {
       expect(json.headers['content-type']).toBe('application/json');
       expect(JSON.parse(json.body.toString()) as unknown).toMatchObject({ code: UNAUTHENTICATED, message: expect.stringContaining('Bearer') });
       expect((await post(bearer(SECRETS.ingest))).status).toBe(200);
+      // A refused upload without a Content-Length (chunked) is not read to its end: the connection is closed.
+      expect(none.headers.connection).toBe('close');
+      const sized = await request(traces, { method: 'POST', body, headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': String(body.byteLength) }, ...(clientTls ? { tls: clientTls } : {}) });
+      expect(sized.status).toBe(401);
+      expect(sized.headers.connection).not.toBe('close');
     });
 
     it('OTLP/HTTP: the OTel SDK exporter with headers (and a CA for TLS) exports', async () => {

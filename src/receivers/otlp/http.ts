@@ -90,8 +90,13 @@ export class OtlpHttpReceiver {
       const encoding = encodingOf(req.headers['content-type']) ?? 'protobuf';
       if (wire.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="spanlens-otlp"');
       this.counters.unauthorized('http');
+      // Drain a small declared body to keep the connection; never read an unbounded one for a stranger.
+      const declared = Number(req.headers['content-length']);
+      const drain = Number.isFinite(declared) && declared <= this.settings.maxRequestBytes;
+      if (!drain) res.setHeader('Connection', 'close');
       send(res, wire.httpStatus, encoding, encodeRpcStatus(encoding, wire.grpcCode, wire.message));
-      req.resume();
+      if (drain) req.resume();
+      else res.once('finish', () => req.destroy());
       return;
     }
     if (req.method !== 'POST') {
