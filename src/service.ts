@@ -68,6 +68,11 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger, runt
   for (const warning of secrets.warnings) logger.warn(warning);
   const auth = listenerAuthenticators(config, secrets.tokens);
   const tlsOf = (files: TlsFiles | undefined, where: string): { tls?: TlsMaterial } => (files === undefined ? {} : { tls: loadTlsMaterial(files, where) });
+  const tls = {
+    grpc: tlsOf(config.receivers.otlp.grpc.tls, 'receivers.otlp.grpc.tls'),
+    http: tlsOf(config.receivers.otlp.http.tls, 'receivers.otlp.http.tls'),
+    api: tlsOf(config.api.tls, 'api.tls'),
+  };
   const dataDir = path.resolve(config.storage.dataDir);
   const otlp = config.receivers.otlp;
   const counters = new IngestCounters();
@@ -193,14 +198,14 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger, runt
       new MetricsRoutes(metricReader, Date.now),
       selfMetrics,
       new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, authenticator: auth.api, allowWrites: config.mcp.allowWrites }, logger.child({ component: 'mcp/http' })),
-      { authenticator: auth.api, ...tlsOf(config.api.tls, 'api.tls'), ...(audit !== undefined ? { audit: new AuditRoutes(audit, Date.now) } : {}) },
+      { authenticator: auth.api, ...tls.api, ...(audit !== undefined ? { audit: new AuditRoutes(audit, Date.now) } : {}) },
     );
     addresses.api = await api.start();
     stops.push(() => api.shutdown(deadline));
 
     if (otlp.grpc.enabled) {
       const grpc = new OtlpGrpcReceiver(
-        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: otlp.maxRequestSize, authenticator: auth.otlpGrpc, ...tlsOf(otlp.grpc.tls, 'receivers.otlp.grpc.tls') },
+        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: otlp.maxRequestSize, authenticator: auth.otlpGrpc, ...tls.grpc },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
@@ -217,7 +222,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger, runt
           tracesPath: otlp.http.tracesPath,
           metricsPath: otlp.http.metricsPath,
           authenticator: auth.otlpHttp,
-          ...tlsOf(otlp.http.tls, 'receivers.otlp.http.tls'),
+          ...tls.http,
         },
         limiter,
         counters,

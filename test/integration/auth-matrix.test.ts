@@ -249,3 +249,11 @@ describe('mTLS: listeners with a client CA', () => {
     await expect(request(`${api}/healthz`, { tls: noCert })).rejects.toThrow();
   });
 });
+
+describe('TLS configuration errors', () => {
+  it('a certificate file that cannot be read stops the start-up with the config path, before anything listens', async () => {
+    const missing = path.join(tmp, 'no-such-cert.pem');
+    await expect(startTestDaemon({ config: { api: { tls: { certFile: missing, keyFile: pki.serverKeyFile } } } as never }))
+      .rejects.toThrow(`api.tls.certFile: cannot read ${missing}`);
+  });
+});
