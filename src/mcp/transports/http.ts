@@ -22,7 +22,8 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * Streamable HTTP at /mcp, stateless: every POST gets a fresh server and transport (tools keep no
  * session state), answered as JSON. Before the SDK sees a request, the Host and Origin headers are checked
  * against DNS rebinding: a web page on evil.example that resolves to 127.0.0.1 sends Host and Origin
- * evil.example, and is refused with 403.
+ * evil.example, and is refused with 403. Each request's caller comes from its bearer token (identity =
+ * token name, role = token role); on an API listener without tokens the caller is "anonymous".
  */
 export class McpHttpHandler {
   private readonly allowed: Set<string>;
