@@ -45,7 +45,9 @@ COPY config ./config
 
 # Inside a container the listeners must not be loopback-only, or nothing outside the container
 # (another container, a port mapping, kubelet probes) could reach them. Same shape as config/sidecar.yaml;
-# flags (docker run IMAGE serve --api ...) and SPANLENS_CONFIG still override.
+# flags (docker run IMAGE serve --api ...) and SPANLENS_CONFIG still override. Off loopback every listener
+# needs a token, or the daemon refuses to start: -e SPANLENS_INGEST_TOKEN=... -e SPANLENS_READ_TOKEN=...
+# (or a config file with auth.tokens; SPANLENS_ALLOW_UNAUTHENTICATED=true to run open on purpose).
 ENV SPANLENS_OTLP_GRPC=0.0.0.0:4317 \
     SPANLENS_OTLP_HTTP=0.0.0.0:4318 \
     SPANLENS_API=0.0.0.0:4320 \

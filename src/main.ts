@@ -8,15 +8,20 @@ import { createLogger } from './telemetry/logger.js';
 import { startSpanlens } from './service.js';
 import { serveStdio } from './mcp/transports/stdio.js';
 import type { LogLevel } from './telemetry/logger.js';
+import path from 'node:path';
+import { SqliteAuditStore } from './store/sqlite/audit-store.js';
+import { AuditRoutes } from './api/audit-routes.js';
 
 const USAGE = `Usage: spanlens serve [options]
        spanlens mcp [options]
+       spanlens audit [--since 1h] [--config FILE] [--data DIR]
 
 serve runs the daemon: OTLP/gRPC (default 127.0.0.1:4317), OTLP/HTTP (127.0.0.1:4318) and the API
 (127.0.0.1:4320: /healthz, /readyz, /metrics, /api/*, MCP at /mcp). Data goes to ./data unless told otherwise.
 mcp runs the same daemon and also speaks MCP on stdin/stdout (all logs go to stderr); it stops when
 stdin closes:  claude mcp add spanlens -- npx spanlens mcp
 METRICS_ENDPOINT=http://host:port/metrics adds a Prometheus target to scrape (see config/default.yaml).
+audit prints the audit log of MCP tool calls as JSON lines, oldest first (--since: 1h, 7d, RFC3339).
 
 Options (each overrides the config file and the environment):
   --config FILE        YAML config file (env SPANLENS_CONFIG); examples in config/
@@ -45,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
         data: { type: 'string' },
         'log-level': { type: 'string' },
         'memory-limit': { type: 'string' },
+        since: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -58,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== 'serve' && command !== 'mcp') {
+  if (command !== 'serve' && command !== 'mcp' && command !== 'audit') {
     process.stderr.write(`spanlens: unknown command "${command}"\n\n${USAGE}`);
     return EXIT_USAGE;
   }
@@ -82,10 +88,12 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (command === 'audit') return printAudit(config.storage.dataDir, values.since ?? '1h');
+
   const logger = createLogger(config.log.level as LogLevel);
   let service;
   try {
-    service = await startSpanlens(config, logger);
+    service = await startSpanlens(config, logger, { env: process.env });
   } catch (err) {
     logger.fatal({ err }, `spanlens could not start: ${(err as Error).message}`);
     logger.flush();
@@ -125,6 +133,32 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/** `spanlens audit`: reads the data directory directly, so it works whether or not the daemon runs. */
+async function printAudit(dataDir: string, since: string): Promise<number> {
+  const logger = createLogger('warn');
+  let store: SqliteAuditStore;
+  try {
+    store = new SqliteAuditStore(path.resolve(dataDir), { maxAgeMs: Number.MAX_SAFE_INTEGER, maxRows: Number.MAX_SAFE_INTEGER, flushIntervalMs: 3_600_000 }, logger);
+  } catch (err) {
+    process.stderr.write(`spanlens: cannot open the audit log in ${dataDir}: ${(err as Error).message} (has a spanlens of this version run there?)\n`);
+    return 1;
+  }
+  try {
+    const routes = new AuditRoutes(store, Date.now);
+    for (let offset = 0; ; offset += 10_000) {
+      const lines = await routes.jsonLines(new URLSearchParams({ since, limit: '10000', offset: String(offset) }));
+      process.stdout.write(lines);
+      if (lines.split('\n').length - 1 < 10_000) break;
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(`spanlens: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  } finally {
+    await store.shutdown();
+  }
 }
 
 main(process.argv.slice(2)).then(

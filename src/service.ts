@@ -30,11 +30,23 @@ import { SqliteSloReader } from './store/sqlite/slo-reader.js';
 import { parseSloDefinition, sloToConfigShape } from './config/slo-schema.js';
 import type { SloEventSources } from './analysis/slo-events.js';
 import { memoryBudget, MemoryWatch } from './processing/memory-guard.js';
+import { resolveTokens } from './config/auth-secrets.js';
+import { listenerAuthenticators } from './access-policy.js';
+import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from './net/tls.js';
+import { SqliteAuditStore } from './store/sqlite/audit-store.js';
+import { auditEntryOf } from './mcp/audit-entry.js';
+import { AuditRoutes } from './api/audit-routes.js';
 
 export interface BoundAddresses {
   otlpGrpc?: Endpoint;
   otlpHttp?: Endpoint;
   api: Endpoint;
+}
+
+/** What the composition root passes besides the config. */
+export interface SpanlensRuntime {
+  /** Where `env:` token secrets are looked up (main.ts passes process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Spanlens {
@@ -62,7 +74,18 @@ export interface Spanlens {
  * is accepted before it can be stored; shutdown runs in the opposite order. If any start fails, what
  * already started is stopped again before the error propagates.
  */
-export async function startSpanlens(config: SpanlensConfig, logger: Logger): Promise<Spanlens> {
+export async function startSpanlens(config: SpanlensConfig, logger: Logger, runtime: SpanlensRuntime = {}): Promise<Spanlens> {
+  // Credentials and certificates first: a daemon that would listen unprotected off loopback, or whose
+  // secrets or certificate files are missing, must not start anything.
+  const secrets = resolveTokens(config, runtime.env ?? {});
+  for (const warning of secrets.warnings) logger.warn(warning);
+  const auth = listenerAuthenticators(config, secrets.tokens);
+  const tlsOf = (files: TlsFiles | undefined, where: string): { tls?: TlsMaterial } => (files === undefined ? {} : { tls: loadTlsMaterial(files, where) });
+  const tls = {
+    grpc: tlsOf(config.receivers.otlp.grpc.tls, 'receivers.otlp.grpc.tls'),
+    http: tlsOf(config.receivers.otlp.http.tls, 'receivers.otlp.http.tls'),
+    api: tlsOf(config.api.tls, 'api.tls'),
+  };
   const dataDir = path.resolve(config.storage.dataDir);
   const otlp = config.receivers.otlp;
   const counters = new IngestCounters();
@@ -180,6 +203,16 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       dataDir,
       scrapeTargets: () => scraper?.status() ?? [],
     });
+    let audit: SqliteAuditStore | undefined;
+    if (config.audit.enabled) {
+      const auditStore = new SqliteAuditStore(
+        dataDir,
+        { maxAgeMs: config.audit.maxAge, maxRows: config.audit.maxRows, flushIntervalMs: config.audit.flushInterval },
+        logger.child({ component: 'store/audit' }),
+      );
+      audit = auditStore;
+      stops.push(() => auditStore.shutdown());
+    }
     const startedAt = Date.now();
     const addresses: BoundAddresses = { api: { host: '', port: 0 } };
     const alertStore = new SqliteAlertStore(dataDir);
@@ -217,6 +250,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
         problems: readiness.problems(),
         memory: { rssBytes: memoryWatch.stats().rssBytes, limitBytes: budget.limitBytes },
       }),
+      ...(audit !== undefined ? { audit, onToolCall: (call) => audit.append(auditEntryOf(call, Date.now())) } : {}),
     };
     const newMcpServer = (caller?: Caller): McpServer => createMcpServer(mcpDeps, VERSION, caller);
     const apiEndpoint = parseEndpoint(config.api.endpoint);
@@ -227,14 +261,15 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
       logger.child({ component: 'api' }),
       new MetricsRoutes(metricReader, Date.now),
       selfMetrics,
-      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, token: config.mcp.token, allowWrites: config.mcp.allowWrites }, logger.child({ component: 'mcp/http' })),
+      new McpHttpHandler(newMcpServer, { bindHost: apiEndpoint.host, allowedHosts: config.mcp.allowedHosts, authenticator: auth.api, allowWrites: config.mcp.allowWrites }, logger.child({ component: 'mcp/http' })),
+      { authenticator: auth.api, ...tls.api, ...(audit !== undefined ? { audit: new AuditRoutes(audit, Date.now) } : {}) },
     );
     addresses.api = await api.start();
     stops.push(() => api.shutdown(deadline));
 
     if (otlp.grpc.enabled) {
       const grpc = new OtlpGrpcReceiver(
-        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: budget.maxRequestBytes },
+        { endpoint: parseEndpoint(otlp.grpc.endpoint), maxRequestBytes: budget.maxRequestBytes, authenticator: auth.otlpGrpc, ...tls.grpc },
         limiter,
         counters,
         logger.child({ component: 'receiver/otlp-grpc' }),
@@ -251,6 +286,8 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger): Pro
           tracesPath: otlp.http.tracesPath,
           metricsPath: otlp.http.metricsPath,
           admission: () => limiter.refusal(),
+          authenticator: auth.otlpHttp,
+          ...tls.http,
         },
         limiter,
         counters,
@@ -304,9 +341,10 @@ async function statusSnapshot(
 ): Promise<StatusSnapshot> {
   const stats = store.healthy ? await store.stats().catch(() => undefined) : undefined;
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
-  const endpoints: Record<string, string> = { api: formatEndpoint(addresses.api), mcp_http: `http://${formatEndpoint(addresses.api)}/mcp` };
+  const scheme = (tls: unknown): string => (tls === undefined ? 'http' : 'https');
+  const endpoints: Record<string, string> = { api: formatEndpoint(addresses.api), mcp_http: `${scheme(config.api.tls)}://${formatEndpoint(addresses.api)}/mcp` };
   if (addresses.otlpGrpc) endpoints['otlp_grpc'] = formatEndpoint(addresses.otlpGrpc);
-  if (addresses.otlpHttp) endpoints['otlp_http'] = `http://${formatEndpoint(addresses.otlpHttp)}${config.receivers.otlp.http.tracesPath}`;
+  if (addresses.otlpHttp) endpoints['otlp_http'] = `${scheme(config.receivers.otlp.http.tls)}://${formatEndpoint(addresses.otlpHttp)}${config.receivers.otlp.http.tracesPath}`;
   const days = (ms: number): string => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : `${Math.round(ms / 3_600_000)}h`);
   return {
     version: VERSION,

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { BadQueryError, type ApiReply, type ReadRoutes } from './read-routes.js';
@@ -6,6 +6,9 @@ import { closeServer, listen } from '../net/http-listen.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { TimeRangeError } from './time-range.js';
 import type { MetricsRoutes } from './metrics-routes.js';
+import type { Authenticator } from '../net/auth.js';
+import { createHttpServer, type AnyHttpServer, type TlsMaterial } from '../net/tls.js';
+import type { AuditRoutes } from './audit-routes.js';
 
 /** Self-telemetry in the Prometheus exposition format (telemetry/self-metrics.ts). */
 export interface MetricsExposition {
@@ -23,9 +26,17 @@ export interface PathHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
+/** TLS, tokens and the audit log route of the API port; each optional. */
+export interface ApiAccess {
+  tls?: TlsMaterial;
+  /** /healthz and /readyz stay open for probes; /metrics and /api/* need read, /api/audit admin; /mcp checks itself. */
+  authenticator?: Authenticator;
+  audit?: AuditRoutes;
+}
+
 /** The API port: health and readiness probes, /metrics (self-telemetry), the JSON read API and MCP at /mcp. */
 export class ApiServer {
-  private server: http.Server | undefined;
+  private server: AnyHttpServer | undefined;
   private readonly startedAt = Date.now();
 
   constructor(
@@ -36,10 +47,11 @@ export class ApiServer {
     private readonly metrics?: MetricsRoutes,
     private readonly selfMetrics?: MetricsExposition,
     private readonly mcp?: PathHandler,
+    private readonly access: ApiAccess = {},
   ) {}
 
   async start(): Promise<Endpoint> {
-    const server = http.createServer((req, res) => {
+    const server = createHttpServer(this.access.tls, {}, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.logger.error({ err }, 'API handler failed');
         if (!res.headersSent) json(res, 500, { error: 'internal error; see the spanlens log' });
@@ -48,7 +60,7 @@ export class ApiServer {
     await listen(server, this.endpoint, 'the API');
     this.server = server;
     const bound = { host: this.endpoint.host, port: (server.address() as AddressInfo).port };
-    this.logger.info({ endpoint: formatEndpoint(bound) }, 'API listening');
+    this.logger.info({ tls: this.access.tls !== undefined, auth: this.access.authenticator?.enforced ?? false, endpoint: formatEndpoint(bound) }, 'API listening');
     return bound;
   }
 
@@ -72,6 +84,23 @@ export class ApiServer {
     if (path === '/readyz') {
       const problems = this.readiness.problems();
       return json(res, problems.length === 0 ? 200 : 503, { ready: problems.length === 0, problems });
+    }
+    const access = this.access.authenticator?.authorize(req.headers.authorization, path === '/api/audit' ? 'admin' : 'read');
+    if (access !== undefined && !access.ok) {
+      if (access.refusal === 'unauthenticated') res.setHeader('WWW-Authenticate', 'Bearer realm="spanlens"');
+      return json(res, access.refusal === 'unauthenticated' ? 401 : 403, { error: access.message });
+    }
+    if (path === '/api/audit' && this.access.audit) {
+      if (access !== undefined && access.principal.role !== 'admin') return json(res, 403, { error: `the audit log needs role admin; "${access.principal.name}" has role ${access.principal.role}` });
+      try {
+        const lines = await this.access.audit.jsonLines(url.searchParams);
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Content-Length': Buffer.byteLength(lines) });
+        res.end(req.method === 'HEAD' ? undefined : lines);
+        return;
+      } catch (err) {
+        if (err instanceof BadQueryError || err instanceof TimeRangeError) return json(res, 400, { error: err.message });
+        throw err;
+      }
     }
     if (path === '/metrics' && this.selfMetrics) {
       const text = await this.selfMetrics.render();
@@ -97,7 +126,7 @@ export class ApiServer {
   }
 }
 
-const ROUTES = ['/mcp', '/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query'];
+const ROUTES = ['/mcp', '/healthz', '/readyz', '/metrics', '/api/services', '/api/traces', '/api/traces/{traceId}', '/api/latency', '/api/metrics', '/api/metrics/query', '/api/audit'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -13,7 +13,18 @@ export interface ConfigOverrides {
   metricsEndpoint?: string;
   /** limits.memory, e.g. "256MiB". */
   memoryLimit?: string;
+  /** Tokens whose secret is in an environment variable (SPANLENS_INGEST_TOKEN …), appended to auth.tokens; only the variable's name is kept. */
+  envTokens?: { name: string; role: 'ingest' | 'read' | 'admin'; env: string }[];
+  /** auth.allowUnauthenticatedNonLoopback (env SPANLENS_ALLOW_UNAUTHENTICATED=true). */
+  allowUnauthenticated?: boolean;
 }
+
+/** Containers configured by environment alone get one token per role from these variables. */
+const ENV_TOKENS = [
+  { env: 'SPANLENS_INGEST_TOKEN', name: 'env-ingest', role: 'ingest' },
+  { env: 'SPANLENS_READ_TOKEN', name: 'env-read', role: 'read' },
+  { env: 'SPANLENS_ADMIN_TOKEN', name: 'env-admin', role: 'admin' },
+] as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -31,7 +42,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     }
     return undefined;
   };
-  return stripUndefined({
+  const overrides = stripUndefined({
     otlpGrpc: pick('SPANLENS_OTLP_GRPC'),
     otlpHttp: pick('SPANLENS_OTLP_HTTP'),
     api: pick('SPANLENS_API'),
@@ -40,6 +51,11 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
     metricsEndpoint: pick('METRICS_ENDPOINT'),
     memoryLimit: pick('SPANLENS_MEMORY_LIMIT'),
   });
+  const envTokens = ENV_TOKENS.filter((t) => pick(t.env) !== undefined).map((t) => ({ name: t.name, role: t.role, env: t.env }));
+  if (envTokens.length > 0) overrides.envTokens = envTokens;
+  const allow = pick('SPANLENS_ALLOW_UNAUTHENTICATED');
+  if (allow !== undefined) overrides.allowUnauthenticated = allow === 'true' || allow === '1';
+  return overrides;
 }
 
 /**
@@ -81,6 +97,12 @@ function applyOverrides(target: Record<string, unknown>, o: ConfigOverrides): vo
   if (o.logLevel !== undefined) setPath(target, ['log', 'level'], o.logLevel);
   if (o.metricsEndpoint !== undefined) addScrapeTarget(target, o.metricsEndpoint);
   if (o.memoryLimit !== undefined) setPath(target, ['limits', 'memory'], o.memoryLimit);
+  if (o.allowUnauthenticated !== undefined) setPath(target, ['auth', 'allowUnauthenticatedNonLoopback'], o.allowUnauthenticated);
+  if (o.envTokens !== undefined) {
+    const auth = (typeof target['auth'] === 'object' && target['auth'] !== null ? target['auth'] : (target['auth'] = {})) as Record<string, unknown>;
+    const tokens = Array.isArray(auth['tokens']) ? (auth['tokens'] as unknown[]) : (auth['tokens'] = []) as unknown[];
+    tokens.push(...o.envTokens);
+  }
 }
 
 /** Appends a target unless the file already scrapes that URL (then the file's interval and job win). */

@@ -3,6 +3,7 @@ import { byteSize, duration, endpoint } from './units.js';
 import { alertingSchema } from './alert-schema.js';
 import { slosSchema } from './slo-schema.js';
 import { redactionSchema } from './redaction-schema.js';
+import { auditSchema, authSchema, tlsSchema } from './auth-schema.js';
 
 /**
  * The whole configuration, with every default. A YAML file, then SPANLENS_* / OTEL_* environment
@@ -16,7 +17,7 @@ export const configSchema = z
         otlp: z
           .object({
             grpc: z
-              .object({ enabled: z.boolean().default(true), endpoint: endpoint.default('127.0.0.1:4317') })
+              .object({ enabled: z.boolean().default(true), endpoint: endpoint.default('127.0.0.1:4317'), tls: tlsSchema.optional() })
               .strict()
               .prefault({}),
             http: z
@@ -25,6 +26,7 @@ export const configSchema = z
                 endpoint: endpoint.default('127.0.0.1:4318'),
                 tracesPath: z.string().startsWith('/').default('/v1/traces'),
                 metricsPath: z.string().startsWith('/').default('/v1/metrics'),
+                tls: tlsSchema.optional(),
               })
               .strict()
               .prefault({}),
@@ -36,7 +38,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    api: z.object({ endpoint: endpoint.default('127.0.0.1:4320') }).strict().prefault({}),
+    api: z.object({ endpoint: endpoint.default('127.0.0.1:4320'), tls: tlsSchema.optional() }).strict().prefault({}),
     /** Prometheus/OpenMetrics targets to scrape (env METRICS_ENDPOINT adds one). */
     scrape: z
       .object({
@@ -119,7 +121,7 @@ export const configSchema = z
         maxAnalysisTraces: z.number().int().min(1).default(2000),
         /** Host names accepted at /mcp besides loopback and the bind address (DNS-rebinding check). */
         allowedHosts: z.array(z.string()).default([]),
-        /** Bearer token /mcp requires; without one, /mcp answers only when the API is bound to loopback. */
+        /** Shorthand for an admin token named "mcp.token" in auth.tokens (inline: prefer auth.tokens with file: or env:). */
         token: z.string().min(16).optional(),
         /** HTTP callers may use write tools (SLOs, alert rules); stdio always may. Off: HTTP is read-only. */
         allowWrites: z.boolean().default(false),
@@ -145,6 +147,8 @@ export const configSchema = z
     limits: z.object({ memory: byteSize.prefault('512MiB') }).strict().prefault({}),
     /** Secrets replaced at ingest, before anything is stored. */
     redaction: redactionSchema,
+    auth: authSchema,
+    audit: auditSchema,
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import type { MetricSource } from '../analysis/metric-source.js';
 import type { SloEventSources } from '../analysis/slo-events.js';
 import type {
+  AuditReader,
   LatencyReader,
   OperationStatsReader,
   SloCatalog,
@@ -85,4 +86,6 @@ export interface McpDeps {
   timeline: LatencyTimelineReader;
   /** SLO definitions and what they are evaluated on (slo_status, manage_slo, spanlens://slos). */
   slos: { catalog: SloCatalog; events: SloEventSources };
+  /** The audit log, for audit_log (admin callers only); absent when audit.enabled is false. */
+  audit?: AuditReader;
 }

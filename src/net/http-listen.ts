@@ -1,8 +1,8 @@
-import type http from 'node:http';
 import { formatEndpoint, type Endpoint } from './endpoint.js';
+import type { AnyHttpServer } from './tls.js';
 
 /** Binds, failing fast with a clear message when the port is taken. */
-export function listen(server: http.Server, endpoint: Endpoint, what: string): Promise<void> {
+export function listen(server: AnyHttpServer, endpoint: Endpoint, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const target = formatEndpoint(endpoint);
@@ -23,7 +23,7 @@ export function listen(server: http.Server, endpoint: Endpoint, what: string): P
 }
 
 /** Stops accepting, lets in-flight requests finish (idle keep-alive sockets are closed at once), then cuts the rest. */
-export function closeServer(server: http.Server, deadlineMs: number): Promise<void> {
+export function closeServer(server: AnyHttpServer, deadlineMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.closeAllConnections();

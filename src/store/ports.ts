@@ -260,3 +260,41 @@ export type {
   StoredSlo,
 } from '../analysis/slo-source.js';
 export { SloDefinitionError } from '../analysis/slo-source.js';
+/** One MCP tool call as the audit log keeps it: who, what (a digest of the arguments, never secrets), how it went. */
+export interface AuditEntry {
+  timeMs: number;
+  transport: 'stdio' | 'http';
+  /** Token name, "local" (stdio) or "anonymous". */
+  identity: string;
+  role: 'ingest' | 'read' | 'admin';
+  tool: string;
+  writes: boolean;
+  /** SHA-256 (hex) of the canonical JSON of the arguments (keys sorted). */
+  argsSha256: string;
+  /** Short preview of the arguments with secret-looking values masked. */
+  argsPreview: string;
+  durationMs: number;
+  resultBytes: number;
+  truncated: boolean;
+  outcome: 'ok' | 'refused' | 'error';
+  error?: string;
+}
+
+export interface AuditQuery {
+  /** Inclusive lower bound (ms since epoch). */
+  sinceMs: number;
+  /** Inclusive upper bound; default: now. */
+  untilMs?: number;
+  identity?: string;
+  tool?: string;
+  /** Entries skipped from the start in `order` (paging). */
+  offset?: number;
+  limit: number;
+  /** desc: newest first (what a person asks for); asc: oldest first (a log to replay). */
+  order: 'asc' | 'desc';
+}
+
+export interface AuditReader {
+  /** Entries in [sinceMs, untilMs]; anything still queued for writing is written first, so a call just made is seen. */
+  auditEntries(query: AuditQuery): Promise<{ entries: AuditEntry[]; total: number }>;
+}

@@ -35,4 +35,11 @@ export class IngestCounters {
     if (retryable) this.failedRequests[transport]++;
     else this.invalidRequests[transport]++;
   }
+
+  /** Exports refused for missing, unknown or under-privileged tokens (401/403, UNAUTHENTICATED/PERMISSION_DENIED). */
+  readonly unauthorizedRequests: Record<Transport, number> = { grpc: 0, http: 0 };
+
+  unauthorized(transport: Transport): void {
+    this.unauthorizedRequests[transport]++;
+  }
 }

@@ -8,5 +8,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  * through child loggers ({component: 'receiver/otlp-grpc'}) and only for lifecycle events, never per request.
  */
 export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { service: 'spanlens' } }, pino.destination({ fd: 2, sync: false }));
+  return pino({ level, base: { service: 'spanlens' }, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } }, pino.destination({ fd: 2, sync: false }));
 }
+
+/**
+ * Nothing in src logs credentials (tokens are logged by name only); this is the second line of defence
+ * should an error or a request object carrying one ever be logged.
+ */
+export const REDACTED_PATHS = [
+  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', '*.*.headers.authorization',
+  'secret', '*.secret', 'token', '*.token', 'metadata.authorization',
+] as const;

@@ -103,6 +103,8 @@ export class SelfMetrics {
       ]),
     );
 
+    counter(r, 'receiver_unauthorized_requests_total', 'Export requests refused for a missing, unknown or under-privileged token (401/403).', rl, () => otlp('unauthorizedRequests'));
+
     const q = ['queue'];
     const queue = (): QueueStats => this.queue ?? sources.queue();
     gauge(r, 'queue_size', 'Export requests queued or being written.', q, () => [[{ queue: 'ingest' }, queue().inflightRequests]]);

@@ -13,6 +13,8 @@ export interface TestDaemonOptions {
   config?: ConfigOverrides;
   /** Reuse a data directory (restart tests); it is then not removed by stop(). */
   dataDir?: string;
+  /** Environment for `env:` token secrets. */
+  env?: Record<string, string>;
 }
 
 export interface TestDaemon {
@@ -72,7 +74,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const logger = pino({ level, base: { test: true } }, pino.destination({ fd: 2, sync: true }));
   let service: Spanlens;
   try {
-    service = await startSpanlens(config, logger);
+    service = await startSpanlens(config, logger, { env: options.env ?? {} });
   } catch (err) {
     if (ownsDir) removeDir(dataDir);
     throw err;

@@ -55,6 +55,7 @@ function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]
       { select: 'cache_hits_total{level=~"L1|L2"}', agg: 'rate', by: '*', step: '1m', window: '1h' },
     ],
     analyze: [{ topic: 'cache', window: '1d' }, { topic: 'inference', window: '1d' }, { topic: 'database', service: 'contract-svc', window: '1d' }],
+    audit_log: [{}, { window: '1h', limit: 5 }],
   };
 }
 
@@ -178,12 +179,13 @@ for (const transport of ['http', 'stdio'] as const) {
 }
 
 describe('MCP over HTTP off loopback', () => {
-  it('needs a token: without one configured /mcp refuses, with one it needs the bearer header', async () => {
-    const open = await startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' } } });
+  it('needs a token: without one the daemon does not start (unless overridden), with one it needs the bearer header', async () => {
+    await expect(startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' } } })).rejects.toThrow(/api.endpoint 0.0.0.0:0 is off loopback/);
+    const open = await startTestDaemon({ config: { api: { endpoint: '0.0.0.0:0' }, auth: { allowUnauthenticatedNonLoopback: true } } });
     try {
       const port = Number(new URL(open.apiUrl).port);
-      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-      expect(await post(port, body, { Host: `127.0.0.1:${port}` })).toBe(403);
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+      expect(await post(port, body, { Host: `127.0.0.1:${port}` })).toBe(200);
     } finally {
       await open.stop();
     }

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from '../deps.js';
+import { registerAuditLog } from './audit-log.js';
 import { registerFindBottlenecks } from './find-bottlenecks.js';
 import { registerFindErrors } from './find-errors.js';
 import { registerFindTraces } from './find-traces.js';
@@ -42,4 +43,5 @@ export function registerTools(server: McpServer, deps: McpDeps): void {
   registerListMetrics(server, deps);
   registerQueryMetrics(server, deps);
   registerAnalyze(server, deps);
+  registerAuditLog(server, deps);
 }

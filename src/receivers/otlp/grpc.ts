@@ -4,12 +4,18 @@ import type { ExportOutcome, MetricsConsumer, OtlpExportRequest, TracesConsumer 
 import { encodeExportResponse, encodeRetryStatusDetails } from '../../codec/responses.js';
 import type { IngestCounters } from '../../telemetry/ingest-counters.js';
 import { formatEndpoint, type Endpoint } from '../../net/endpoint.js';
-import { toWireError } from './status.js';
+import { authWireError, toWireError } from './status.js';
+import type { Authenticator } from '../../net/auth.js';
+import type { TlsMaterial } from '../../net/tls.js';
 
 export interface OtlpGrpcSettings {
   endpoint: Endpoint;
   /** Largest decompressed request; grpc-js answers RESOURCE_EXHAUSTED (no RetryInfo) above it. */
   maxRequestBytes: number;
+  /** TLS (and mTLS with a client CA) instead of plaintext. */
+  tls?: TlsMaterial;
+  /** Checks the `authorization` metadata of every export; absent: no checks. */
+  authenticator?: Authenticator;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -62,14 +68,14 @@ export class OtlpGrpcReceiver {
     if (this.metrics) server.addService(metricsServiceDefinition, { Export: this.exportMetrics });
     const target = formatEndpoint(this.settings.endpoint);
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, actualPort) => {
+      server.bindAsync(target, serverCredentials(this.settings.tls), (err, actualPort) => {
         if (err) reject(new Error(`cannot listen for OTLP/gRPC on ${target}: ${err.message}`));
         else resolve(actualPort);
       });
     });
     this.server = server;
     this.bound = { host: this.settings.endpoint.host, port };
-    this.logger.info({ endpoint: formatEndpoint(this.bound) }, 'OTLP/gRPC receiver listening');
+    this.logger.info({ tls: this.settings.tls !== undefined, auth: this.settings.authenticator?.enforced ?? false, endpoint: formatEndpoint(this.bound) }, 'OTLP/gRPC receiver listening');
     return this.bound;
   }
 
@@ -113,6 +119,14 @@ export class OtlpGrpcReceiver {
     field: 'rejectedSpans' | 'rejectedDataPoints',
   ): void {
     const isMetrics = field === 'rejectedDataPoints';
+    const authorization = call.metadata.get('authorization')[0];
+    const access = this.settings.authenticator?.authorize(typeof authorization === 'string' ? authorization : undefined, 'ingest');
+    if (access !== undefined && !access.ok) {
+      const wire = authWireError(access.refusal, access.message);
+      this.counters.unauthorized('grpc');
+      callback({ code: wire.grpcCode, details: wire.message });
+      return;
+    }
     consume({ encoding: 'protobuf', body: call.request }).then(
       (outcome) => {
         if (isMetrics) this.counters.acceptedMetrics('grpc', outcome.accepted, outcome.rejected);
@@ -134,4 +148,9 @@ export class OtlpGrpcReceiver {
       },
     );
   }
+}
+
+function serverCredentials(tls: TlsMaterial | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
 }

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { MetricsConsumer, TracesConsumer } from '../../pipeline/consumer.js';
@@ -8,7 +8,9 @@ import type { IngestCounters } from '../../telemetry/ingest-counters.js';
 import { readRequestBody } from './body.js';
 import { formatEndpoint, type Endpoint } from '../../net/endpoint.js';
 import { closeServer, listen } from '../../net/http-listen.js';
-import { retryAfterSeconds, toWireError } from './status.js';
+import { authWireError, retryAfterSeconds, toWireError } from './status.js';
+import type { Authenticator } from '../../net/auth.js';
+import { createHttpServer, type AnyHttpServer, type TlsMaterial } from '../../net/tls.js';
 
 export interface OtlpHttpSettings {
   endpoint: Endpoint;
@@ -21,6 +23,10 @@ export interface OtlpHttpSettings {
    * asked before the body is read so that a refused body is drained instead of buffered.
    */
   admission?: () => Error | undefined;
+  /** HTTPS (and mTLS with a client CA) instead of plain HTTP. */
+  tls?: TlsMaterial;
+  /** Checks the Authorization header of every export; absent: no checks. */
+  authenticator?: Authenticator;
 }
 
 const CONTENT_TYPES: Record<OtlpEncoding, string> = {
@@ -40,7 +46,7 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | null {
 }
 
 export class OtlpHttpReceiver {
-  private server: http.Server | undefined;
+  private server: AnyHttpServer | undefined;
   private bound: Endpoint | undefined;
 
   constructor(
@@ -56,13 +62,13 @@ export class OtlpHttpReceiver {
   }
 
   async start(): Promise<Endpoint> {
-    const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const server = createHttpServer(this.settings.tls, { keepAliveTimeout: 30_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => this.logger.error({ err }, 'OTLP/HTTP handler failed'));
     });
     await listen(server, this.settings.endpoint, 'OTLP/HTTP');
     this.server = server;
     this.bound = { host: this.settings.endpoint.host, port: (server.address() as AddressInfo).port };
-    this.logger.info({ endpoint: formatEndpoint(this.bound) }, 'OTLP/HTTP receiver listening');
+    this.logger.info({ tls: this.settings.tls !== undefined, auth: this.settings.authenticator?.enforced ?? false, endpoint: formatEndpoint(this.bound) }, 'OTLP/HTTP receiver listening');
     return this.bound;
   }
 
@@ -80,6 +86,22 @@ export class OtlpHttpReceiver {
     if (path !== this.settings.tracesPath && !isMetrics) {
       sendText(res, 404, '404 page not found');
       req.resume();
+      return;
+    }
+    // Credentials before anything else: an unauthenticated client learns nothing about the payload it sent.
+    const access = this.settings.authenticator?.authorize(req.headers.authorization, 'ingest');
+    if (access !== undefined && !access.ok) {
+      const wire = authWireError(access.refusal, access.message);
+      const encoding = encodingOf(req.headers['content-type']) ?? 'protobuf';
+      if (wire.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="spanlens-otlp"');
+      this.counters.unauthorized('http');
+      // Drain a small declared body to keep the connection; never read an unbounded one for a stranger.
+      const declared = Number(req.headers['content-length']);
+      const drain = Number.isFinite(declared) && declared <= this.settings.maxRequestBytes;
+      if (!drain) res.setHeader('Connection', 'close');
+      send(res, wire.httpStatus, encoding, encodeRpcStatus(encoding, wire.grpcCode, wire.message));
+      if (drain) req.resume();
+      else res.once('finish', () => req.destroy());
       return;
     }
     if (req.method !== 'POST') {

@@ -39,3 +39,13 @@ export function toWireError(err: unknown): WireError {
 export function retryAfterSeconds(ms: number): string {
   return String(Math.max(1, Math.ceil(ms / 1000)));
 }
+
+/**
+ * Refused credentials, from the same table (OTLP spec "Failures": both codes are not retryable, so an
+ * exporter with a wrong token drops its data instead of retrying forever; Collector errors.go: 401/403).
+ */
+export function authWireError(refusal: 'unauthenticated' | 'forbidden', message: string): WireError {
+  return refusal === 'unauthenticated'
+    ? { grpcCode: GrpcStatus.UNAUTHENTICATED, httpStatus: 401, message }
+    : { grpcCode: GrpcStatus.PERMISSION_DENIED, httpStatus: 403, message };
+}

@@ -106,4 +106,13 @@ export const MIGRATIONS: readonly string[] = [
     name TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('config', 'mcp')), definition TEXT NOT NULL,
     created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
   `,
+  /* 6: audit log of MCP tool calls (audit-store.ts); its own retention (audit.maxAge, audit.maxRows) */ `
+  -- AUTOINCREMENT: ids only grow, so retention by row count deletes id ranges from the front.
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, transport TEXT NOT NULL,
+    identity TEXT NOT NULL, role TEXT NOT NULL, tool TEXT NOT NULL, writes INTEGER NOT NULL,
+    args_sha256 TEXT NOT NULL, args_preview TEXT NOT NULL, duration_ms REAL NOT NULL,
+    result_bytes INTEGER NOT NULL, truncated INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT);
+  CREATE INDEX audit_log_by_time ON audit_log (time_ms);
+  `,
 ];

@@ -168,3 +168,19 @@ export const SLO_SQL = {
     ON CONFLICT (name) DO UPDATE SET source = excluded.source, definition = excluded.definition, updated_ms = excluded.updated_ms`,
   remove: 'DELETE FROM slo_definitions WHERE name = ?',
 } as const;
+
+/** The audit log (migration 4), on its own small connection in audit-store.ts. */
+export const AUDIT_SQL = {
+  insert: `INSERT INTO audit_log (time_ms, transport, identity, role, tool, writes, args_sha256, args_preview, duration_ms,
+    result_bytes, truncated, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  deleteOlderThan: 'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE time_ms < ? ORDER BY id LIMIT ?)',
+  deleteBeyondRows: `DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ? ORDER BY id LIMIT ?)`,
+  // Named parameters; an optional filter that is NULL matches every row.
+  countRange: `SELECT count(*) AS n FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
+    AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool)`,
+  rangeAsc: `SELECT * FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
+    AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool) ORDER BY time_ms, id LIMIT @limit OFFSET @offset`,
+  rangeDesc: `SELECT * FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
+    AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool) ORDER BY time_ms DESC, id DESC LIMIT @limit OFFSET @offset`,
+} as const;
