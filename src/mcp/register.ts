@@ -80,8 +80,9 @@ function observe<A>(deps: McpDeps, tool: string, writes: boolean, run: (args: A)
 /**
  * Serves tools/list from the schemas recorded by defineTool, without what JSON Schema means by default
  * anyway (`$schema`, `additionalProperties: {}`, string `propertyNames`, empty `properties`) and, in
- * output schemas, without `additionalProperties: false` (our answers are validated by the tests, not by
- * the client). The SDK's own listing spends a tenth of the 20 KB tools/list budget on those.
+ * output schemas, without `additionalProperties: false` and `required` (the shape stays described; that
+ * every answer has it is what the contract test checks). The SDK's own listing spends a fifth of the
+ * 20 KB tools/list budget on those.
  */
 export function installCompactToolList(server: McpServer): void {
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listings.get(server) ?? [] }));
@@ -96,6 +97,7 @@ function compactSchema(node: unknown, output: boolean): unknown {
     if (key === 'additionalProperties' && (isEmptyObject(value) || (output && value === false))) continue;
     if (key === 'propertyNames' && isStringType(value)) continue;
     if (key === 'properties' && isEmptyObject(value)) continue;
+    if (output && key === 'required') continue;
     out[key] = compactSchema(value, output);
   }
   return out;

@@ -22,6 +22,7 @@ const WRITE_TOOLS = new Set(['manage_slo', 'manage_alert_rule']);
 function exampleCalls(traceId: string): Record<string, Record<string, unknown>[]> {
   return {
     get_status: [{}],
+    performance_report: [{}, { service: 'contract-svc', window: '1d', max_bytes: 2048 }],
     list_services: [{}, { window: '30d', sort_by: 'p99', limit: 1 }],
     list_operations: [{ service: 'contract-svc' }, { window: '1d', span_kind: 'server', sort_by: 'errors' }],
     latency_stats: [

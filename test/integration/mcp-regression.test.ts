@@ -113,6 +113,30 @@ describe('regression, anomalies and capacity over MCP', () => {
     expect(db.current.p95_ms).toBe(Math.round(exact) / 1000);
   });
 
+  it('performance_report: the regression, the bottleneck and the error burst, each with the call that shows it', async () => {
+    const start = truth.deployAtMs;
+    const end = truth.deployAtMs + 30 * 60_000;
+    const report = await call<{ services: string[]; findings: { severity: string; area: string; text: string; next: string }[]; sections: Record<string, string> }>('performance_report', {
+      service: 'shop', start: iso(start), end: iso(end), max_bytes: 16_384,
+    });
+    expect(report.services).toEqual(['shop']);
+    const byArea = (area: string): { text: string; next: string }[] => report.findings.filter((f) => f.area === area);
+    // db query went from ~10 ms to ~50 ms at the deploy: a regression against the 30 minutes before.
+    expect(byArea('regression').map((f) => f.text).join('\n')).toContain('"db query"');
+    expect(byArea('regression')[0]!.next).toMatch(/^compare_windows\(service="shop", operation=/);
+    expect(byArea('bottleneck')[0]!.text).toMatch(/"GET \/items".*shop "db query" \d+%/);
+    const errors = byArea('errors');
+    // The root fails because the database did: the root's group names the db span as its root cause, and
+    // the db span's own group carries the exception type.
+    expect(errors[0]!.text).toMatch(/root cause in shop "db query"/);
+    expect(errors.map((f) => f.text).join('\n')).toMatch(/shop "db query": ConnectionResetError ×45/);
+    expect(errors[0]!.next).toMatch(/^get_trace\(trace_id="[0-9a-f]{32}"\)/);
+    expect(report.sections['slo']).toMatch(/no SLOs/);
+    // Warnings before information.
+    const ranks = report.findings.map((f) => ({ critical: 0, warning: 1, info: 2 })[f.severity as 'info']);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+  });
+
   it('compare_windows explains bad arguments', async () => {
     const r = await callTool(opened!.mcp.client, 'compare_windows', { service: 'shop', attr: 'service.version', values: ['1.0.0'] });
     expect(r.isError).toBe(true);

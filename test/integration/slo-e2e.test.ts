@@ -181,6 +181,13 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
     expect(s.top_consumers[0]!.bad['availability']).toBe(top[1]);
   });
 
+  it('performance_report puts the violated SLO first, with its firing page and the call that details it', async () => {
+    const report = await callOk<{ findings: { severity: string; area: string; text: string; next: string }[] }>(mcp.client, 'performance_report', { service: 'apes-ml-pipeline', window: '1h' });
+    const first = report.findings[0]!;
+    expect(first).toMatchObject({ severity: 'critical', area: 'slo', next: 'slo_status(slo="apes-ml-pipeline")' });
+    expect(first.text).toMatch(/^SLO apes-ml-pipeline violated: \S+ .* vs target .*budget remaining -?[\d.]+%, burn 1h [\d.]+×, firing page 1h\+5m/);
+  });
+
   it('a small byte budget keeps the alert rows that fire and says how many were left out', async () => {
     const full = await callOk<Detail>(mcp.client, 'slo_status', { slo: 'apes-ml-pipeline' });
     const small = await callOk<Detail & { slos: { alerts_omitted?: string }[] }>(mcp.client, 'slo_status', { slo: 'apes-ml-pipeline', max_bytes: 1024 });
@@ -220,7 +227,7 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
     expect(text).toMatch(/^Are we meeting our SLO targets this month\?/);
     expect(text.indexOf('slo_status(')).toBeLessThan(text.indexOf('find_errors('));
     const inference = await mcp.client.getPrompt({ name: 'inference_latency', arguments: { service: 'apes-ml-pipeline' } });
-    expect((inference.messages[0]!.content as { text: string }).text).toContain('analyze_inference(service="apes-ml-pipeline"');
+    expect((inference.messages[0]!.content as { text: string }).text).toContain('analyze(topic="inference", service="apes-ml-pipeline"');
   });
 });
 

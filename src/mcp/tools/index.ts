@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from '../deps.js';
 import { registerAuditLog } from './audit-log.js';
+import { registerPerformanceReport } from './performance-report.js';
 import { registerFindBottlenecks } from './find-bottlenecks.js';
 import { registerFindErrors } from './find-errors.js';
 import { registerFindTraces } from './find-traces.js';
@@ -24,24 +25,25 @@ import { registerAnalyze } from './analyze.js';
 /** The default toolset, in drill-down order. */
 export function registerTools(server: McpServer, deps: McpDeps): void {
   registerGetStatus(server, deps);
+  registerPerformanceReport(server, deps);
   registerListServices(server, deps);
   registerListOperations(server, deps);
   registerLatencyStats(server, deps);
+  registerSloStatus(server, deps);
+  registerAlerts(server, deps);
+  registerCompareWindows(server, deps);
+  registerFindAnomalies(server, deps);
   registerFindBottlenecks(server, deps);
   registerServiceMap(server, deps);
   registerFindErrors(server, deps);
   registerFindTraces(server, deps);
   registerGetTrace(server, deps);
   registerGetCriticalPath(server, deps);
-  registerAlerts(server, deps);
-  registerManageAlertRule(server, deps);
-  registerCompareWindows(server, deps);
-  registerFindAnomalies(server, deps);
-  registerCapacityForecast(server, deps);
-  registerSloStatus(server, deps);
-  registerManageSlo(server, deps);
+  registerAnalyze(server, deps);
   registerListMetrics(server, deps);
   registerQueryMetrics(server, deps);
-  registerAnalyze(server, deps);
+  registerCapacityForecast(server, deps);
+  registerManageSlo(server, deps);
+  registerManageAlertRule(server, deps);
   registerAuditLog(server, deps);
 }
