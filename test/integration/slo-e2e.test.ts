@@ -131,7 +131,9 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
   let sent: Sent[];
 
   beforeAll(async () => {
-    daemon = await startTestDaemon({ config: { slos: [SLO] } });
+    daemon = await startTestDaemon({
+      config: { slos: [SLO], alerting: { interval: '200ms', rules: [{ name: 'pipeline-budget', type: 'burn_rate', slo: 'apes-ml-pipeline', objective: 'availability', burn_severity: 'page' }] } },
+    });
     mcp = await connectHttp(daemon.apiUrl);
     sent = await send(daemon.tracesUrl, Date.now());
     const expected = sent.length;
@@ -186,6 +188,19 @@ describe('slo_status end to end (OTel SDK → daemon → MCP)', () => {
     const first = report.findings[0]!;
     expect(first).toMatchObject({ severity: 'critical', area: 'slo', next: 'slo_status(slo="apes-ml-pipeline")' });
     expect(first.text).toMatch(/^SLO apes-ml-pipeline violated: \S+ .* vs target .*budget remaining -?[\d.]+%, burn 1h [\d.]+×, firing page 1h\+5m/);
+  });
+
+  it('a burn_rate alert rule reads the same SLO events and fires on the fast page', async () => {
+    let rule: { name: string; state: string; value: number | null; note?: string } | undefined;
+    for (let i = 0; i < 50; i++) {
+      const answer = await callOk<{ alerts: { name: string; state: string; value: number | null; note?: string }[] }>(mcp.client, 'alerts');
+      rule = answer.alerts.find((a) => a.name === 'pipeline-budget');
+      if (rule?.state === 'firing') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rule?.note).toBeUndefined();
+    expect(rule).toMatchObject({ state: 'firing' });
+    expect(rule!.value).toBeGreaterThan(1);
   });
 
   it('a small byte budget keeps the alert rows that fire and says how many were left out', async () => {
