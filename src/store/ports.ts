@@ -20,7 +20,7 @@ export interface TraceSearchQuery {
   minDurationNs?: bigint;
   /** ... and at most this long (optional). */
   maxDurationNs?: bigint;
-  /** Only traces with a span whose status is ERROR. */
+  /** Only traces with an ERR-v1 effective error (status ERROR, or UNSET with a failing HTTP/gRPC code). */
   errorsOnly?: boolean;
   /** Matching spans start within [startNs, endNs]. */
   startNs: bigint;
@@ -127,8 +127,11 @@ export interface OperationStats {
 }
 
 export interface TraceSpanReader {
-  /** The ids searchTraces would summarize, newest first; null when the service is unknown. */
-  searchTraceIds(query: TraceSearchQuery): Promise<string[] | null>;
+  /**
+   * Up to `limit` traces matching the query, sampled uniformly over the window (not the newest ones), and
+   * how many matched; null when the service is unknown.
+   */
+  sampleTraceIds(query: TraceSearchQuery): Promise<TraceIdSample | null>;
   /** Null when no span of the trace is stored. Spans in arrival order. */
   getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
   /** Many traces at once (bulk analysis); unknown ids are absent from the map. */
@@ -138,4 +141,13 @@ export interface TraceSpanReader {
 export interface OperationStatsReader {
   /** Null when the service is unknown. Rows in no particular order. */
   operationStats(query: OperationStatsQuery): Promise<OperationStats[] | null>;
+}
+
+/** A uniform sample of the traces matching a search (TraceSpanReader.sampleTraceIds). */
+export interface TraceIdSample {
+  /** In no particular order. */
+  traceIds: string[];
+  /** Traces that matched: exact when `matchedExact`, else estimated from the sampled fraction. */
+  matched: number;
+  matchedExact: boolean;
 }

@@ -130,3 +130,19 @@ export const METRIC_READER_SQL = {
   exemplarsInBucket: `SELECT time_ns, value, trace_id, span_id, attributes FROM metric_exemplars
     WHERE bucket = ? AND series_id = ? AND time_ns >= ? AND time_ns <= ? LIMIT ?`,
 } as const;
+
+/**
+ * Uniform trace sampling (span-reader sampleTraceIds): rows of a window counted, then only the rows whose
+ * trace id falls in a hash band are read. The band is on bytes 10-13 of the trace id, inside the 7
+ * rightmost bytes that W3C Trace Context level 2 requires to be random (the leading bytes may hold a
+ * timestamp, as X-Ray ids do). Bands are [lo, hi) compared as blobs (memcmp order = unsigned order).
+ */
+export const TRACE_SAMPLE_SQL = {
+  countByService: `SELECT count(*) AS n FROM trace_search
+    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
+      AND max_duration_ns >= @minDuration AND error_count >= @minErrors`,
+  bandByService: `SELECT trace_id, ops FROM trace_search
+    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
+      AND max_duration_ns >= @minDuration AND error_count >= @minErrors
+      AND substr(trace_id, 10, 4) >= @lo AND substr(trace_id, 10, 4) < @hi`,
+} as const;
