@@ -16,7 +16,7 @@ Drill down from aggregates to single traces:
 4. find_bottlenecks(service, operation): which downstream operation owns the critical path of slow requests; service_map for dependencies; find_errors for root-cause spans.
 5. find_traces(...) for example trace ids, then get_trace(trace_id) (summary first, then view="topology" or selected span_ids) and get_critical_path(trace_id).
 Times: window="15m"|"1h"|"30d", or start (RFC3339 or now-2h) and end (default now).
-Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
+Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more; bulk analyses add sample {analysed, matched}: traces sampled uniformly over the window} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
 
 /**
  * A new server with every tool registered, for one caller; no module-level state, so one per session

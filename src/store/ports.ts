@@ -101,8 +101,10 @@ export interface LatencyReader {
  * kind, times, status code): no protobuf decode, fast enough for thousands of traces; attributes,
  * resource, events, links and the status message are empty. `links` adds the span links (what CP-v1
  * needs for FOLLOWS_FROM) with a skip-everything-else wire scan. `full` decodes the stored bytes.
+ * `errors` is `links` plus the attributes, events and status message of the spans that are ERR-v1
+ * errors (flagged at ingest; in older data, those that may be), resource left empty: a trace summary.
  */
-export type TraceDetail = 'timing' | 'links' | 'full';
+export type TraceDetail = 'timing' | 'links' | 'errors' | 'full';
 
 export interface OperationStatsQuery {
   /** All services when absent. */

@@ -145,6 +145,16 @@ describe('ERR-v1 effective errors in the bulk tools', () => {
   });
 });
 
+describe('get_trace summary reads only the error spans in full', () => {
+  it('counts the effective errors and names the deepest first', async () => {
+    const r = await callOk<{ summary: { error_spans: number; errors: { span_id: string }[]; services: { service: string; errors: number }[]; critical_path: { service: string }[] } }>(mcp.client, 'get_trace', { trace_id: truth.http503 });
+    expect(r.summary.error_spans).toBe(3);
+    expect(r.summary.errors[0]?.span_id).toBe(truth.paymentsServerSpanId);
+    expect(Object.fromEntries(r.summary.services.map((s) => [s.service, s.errors]))).toEqual({ shop: 2, payments: 1 });
+    expect(r.summary.critical_path[0]?.service).toBe('payments');
+  });
+});
+
 describe('CP-v1 FOLLOWS_FROM links in find_bottlenecks', () => {
   it('a follows_from child is async: it owns no critical time', async () => {
     const r = await callOk<{ traces_analysed: number; bottlenecks: { service: string; operation: string; critical_ms: number }[] }>(mcp.client, 'find_bottlenecks', { service: 'jobs', operation: 'POST /enqueue', window: '30m' });

@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import { READER_SQL, TRACE_BATCH } from './sql.js';
 import { HistogramCache } from './histogram-cache.js';
 import { MergedLatency } from '../histograms/sparse-latency.js';
-import { fullSpans, mayHaveLinks, timingSpan } from './trace-spans.js';
-import { decodeSpanLinks } from '../../codec/span-links.js';
+import { fullSpans, mayBeError, mayHaveLinks, timingSpan } from './trace-spans.js';
+import { decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import { PackedSpans, someOperationMatches } from './span-pack.js';
 import { TraceSampler } from './trace-sampler.js';
 import type { TraceSpan } from '../../model/trace.js';
@@ -211,7 +211,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     const chunks = this.stmt.traceChunkSpans.all(Buffer.from(traceId, 'hex')) as { id: bigint; spans: Buffer }[];
     if (chunks.length === 0) return null;
     const spans: TraceSpan[] = [];
-    for (const chunk of chunks) this.pushHeaderSpans(traceId, chunk.spans, options.detail === 'links', spans);
+    for (const chunk of chunks) this.pushHeaderSpans(traceId, chunk.spans, options.detail, spans);
     return spans;
   }
 
@@ -241,16 +241,22 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     for (const chunk of chunks) {
       let spans = out.get(chunk.traceId);
       if (!spans) out.set(chunk.traceId, (spans = []));
-      this.pushHeaderSpans(chunk.traceId, chunk.spans, options.detail === 'links', spans);
+      this.pushHeaderSpans(chunk.traceId, chunk.spans, options.detail, spans);
     }
     return out;
   }
 
-  /** Spans from the packed headers; with `links`, the links of spans that have some (ingest flags them). */
-  private pushHeaderSpans(traceId: string, packed: Buffer, links: boolean, into: TraceSpan[]): void {
+  /** Spans from the packed headers; links of spans that have some (ingest flags them); details of error spans. */
+  private pushHeaderSpans(traceId: string, packed: Buffer, detail: Exclude<TraceDetail, 'full'>, into: TraceSpan[]): void {
     for (const span = new PackedSpans(packed); span.next(); ) {
       const s = timingSpan(traceId, span, this.serviceName(BigInt(span.serviceId)), this.spanName(BigInt(span.nameId)));
-      if (links && mayHaveLinks(span.flags)) s.links = decodeSpanLinks(span.raw);
+      if (detail === 'errors' && mayBeError(span)) {
+        const d = decodeSpanDetailsFast(span.raw);
+        s.attributes = d.attributes;
+        s.events = d.events;
+        s.links = d.links;
+        s.statusMessage = d.statusMessage;
+      } else if (detail !== 'timing' && mayHaveLinks(span.flags)) s.links = decodeSpanLinks(span.raw);
       into.push(s);
     }
   }
