@@ -4,7 +4,7 @@
  * 10k traces). Starts a real daemon in-process, loads it through OTLP/HTTP protobuf, then calls each tool
  * through the real MCP client (in-memory transport, so the numbers are the tool's, not the socket's).
  *
- *   npx tsx bench/query.ts [--hist-spans 240000] [--traces 10000] [--spans 0] [--runs 30]
+ *   npx tsx bench/query.ts [--hist-spans 240000] [--traces 10000] [--spans 0] [--runs 30] [--only get_trace,find_traces]
  *
  * --spans N first writes N more spans (10-span traces over 40 services, spread over the last 24 h) straight
  * through the store's writer into the data directory (test/helpers/bulk-store.ts: pre-encoded requests,
@@ -26,7 +26,8 @@ import { fillBulkStore } from '../test/helpers/bulk-store.js';
 import { percentile } from './lib/proc-stats.js';
 import { prng } from './lib/otlp-payload.js';
 
-const { values } = parseArgs({ options: { 'hist-spans': { type: 'string', default: '240000' }, traces: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' }, spans: { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { 'hist-spans': { type: 'string', default: '240000' }, traces: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' }, spans: { type: 'string', default: '0' }, only: { type: 'string', default: '' } } });
+const ONLY = values.only ? values.only.split(',') : [];
 const BULK_SPANS = Number(values.spans);
 const HIST_SPANS = Number(values['hist-spans']);
 const TRACES = Number(values.traces);
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
     ];
     const results: Record<string, unknown> = {};
     for (const [label, call] of cases) {
+      if (ONLY.length > 0 && !ONLY.some((prefix) => label.startsWith(prefix))) continue;
       const times: number[] = [];
       const runs = label.startsWith('find_bottlenecks') ? Math.min(RUNS, 5) : RUNS;
       let cold = 0;
