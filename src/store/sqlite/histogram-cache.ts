@@ -50,21 +50,51 @@ export class HistogramCache {
     }
   }
 
-  /** Every series over the window at once (three index range scans), for those `wanted` accepts. */
+  /**
+   * Every series over the window at once (index range scans over counts), for those `wanted` accepts.
+   * A ragged edge whose minutes hold everything of their hour (the current hour of a window ending now,
+   * typically) is read as that one hour histogram instead of up to 59 minute ones: equal counts mean
+   * equal content, as for the cache. Cold, that halves the histograms to decode for a 24 h window.
+   */
   mergeAll(startNs: bigint, endNs: bigint, wanted: (seriesId: bigint) => boolean): Map<bigint, MergedLatency> {
     const bySeries = new Map<number, MergedLatency | null>(); // null: not wanted
+    const target = (seriesId: number): MergedLatency | null => {
+      let merged = bySeries.get(seriesId);
+      if (merged === undefined) bySeries.set(seriesId, (merged = wanted(BigInt(seriesId)) ? new MergedLatency() : null));
+      return merged;
+    };
     for (const [unit, from, to] of pieces(startNs, endNs)) {
-      for (const row of this.allCounts[unit].all(from, to) as [number, number, number][]) {
-        const [seriesId, bucket, count] = row;
-        let merged = bySeries.get(seriesId);
-        if (merged === undefined) bySeries.set(seriesId, (merged = wanted(BigInt(seriesId)) ? new MergedLatency() : null));
-        if (merged === null) continue;
+      const rows = this.allCounts[unit].all(from, to) as [number, number, number][];
+      const hour = Number(from) / 60;
+      const withinOneHour = unit === 'm' && Math.floor(hour) === Math.floor((Number(to) - 1) / 60);
+      const wholeHour = withinOneHour ? this.hourCounts(Math.floor(hour)) : null;
+      const minuteSums = new Map<number, number>();
+      if (wholeHour) for (const [seriesId, , count] of rows) minuteSums.set(seriesId, (minuteSums.get(seriesId) ?? 0) + count);
+      const done = new Set<number>();
+      for (const [seriesId, bucket, count] of rows) {
+        const merged = target(seriesId);
+        if (merged === null || done.has(seriesId)) continue;
+        const hourCount = wholeHour?.get(seriesId);
+        if (hourCount !== undefined && hourCount === minuteSums.get(seriesId)) {
+          const sparse = this.sparseAt('h', seriesId, Math.floor(hour), hourCount);
+          if (sparse) {
+            merged.add(sparse);
+            done.add(seriesId);
+            continue;
+          }
+        }
         const sparse = this.sparseAt(unit, seriesId, bucket, count);
         if (sparse) merged.add(sparse);
       }
     }
     const out = new Map<bigint, MergedLatency>();
     for (const [id, merged] of bySeries) if (merged !== null && merged.count > 0) out.set(BigInt(id), merged);
+    return out;
+  }
+
+  private hourCounts(hour: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [seriesId, , count] of this.allCounts.h.all(hour, hour + 1) as [number, number, number][]) out.set(seriesId, count);
     return out;
   }
 
