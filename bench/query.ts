@@ -4,7 +4,11 @@
  * 10k traces). Starts a real daemon in-process, loads it through OTLP/HTTP protobuf, then calls each tool
  * through the real MCP client (in-memory transport, so the numbers are the tool's, not the socket's).
  *
- *   npx tsx bench/query.ts [--hist-spans 240000] [--traces 10000]
+ *   npx tsx bench/query.ts [--hist-spans 240000] [--traces 10000] [--spans 0] [--runs 30] [--only get_trace,find_traces]
+ *
+ * --spans N first writes N more spans (10-span traces over 40 services, spread over the last 24 h) straight
+ * through the store's writer into the data directory (test/helpers/bulk-store.ts: pre-encoded requests,
+ * no network), then starts the daemon on it: a 10M-span store takes minutes, not the hours OTLP would.
  *
  * Prints one JSON line: per tool p50/p99 ms over the runs (the first, cold call is reported apart).
  */
@@ -18,10 +22,13 @@ import { configSchema } from '../src/config/schema.js';
 import { startSpanlens } from '../src/service.js';
 import { otlpType, TypeNames } from '../src/codec/protos.js';
 import { makeTempDir, removeDir } from '../test/helpers/daemon.js';
+import { fillBulkStore } from '../test/helpers/bulk-store.js';
 import { percentile } from './lib/proc-stats.js';
 import { prng } from './lib/otlp-payload.js';
 
-const { values } = parseArgs({ options: { 'hist-spans': { type: 'string', default: '240000' }, traces: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { 'hist-spans': { type: 'string', default: '240000' }, traces: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' }, spans: { type: 'string', default: '0' }, only: { type: 'string', default: '' } } });
+const ONLY = values.only ? values.only.split(',') : [];
+const BULK_SPANS = Number(values.spans);
 const HIST_SPANS = Number(values['hist-spans']);
 const TRACES = Number(values.traces);
 const RUNS = Number(values.runs);
@@ -104,6 +111,16 @@ async function load(url: string, nowMs: number): Promise<{ trace1k: string; trac
 
 async function main(): Promise<void> {
   const dataDir = makeTempDir('spanlens-bench-query-');
+  let bulk = { spans: 0, traces: 0, ms: 0 };
+  if (BULK_SPANS > 0) {
+    let reported = 0;
+    bulk = fillBulkStore({
+      dataDir, spans: BULK_SPANS, nowMs: Date.now(), windowMs: 86_400_000,
+      progress: (n) => {
+        if (n - reported >= 1_000_000) process.stderr.write(`bulk: ${(reported = n)} spans\n`);
+      },
+    });
+  }
   const config = configSchema.parse({
     receivers: { otlp: { grpc: { enabled: false }, http: { endpoint: '127.0.0.1:0' } } },
     api: { endpoint: '127.0.0.1:0' }, storage: { dataDir }, log: { level: 'warn' }, mcp: { maxAnalysisTraces: 10_000 },
@@ -130,6 +147,7 @@ async function main(): Promise<void> {
     ];
     const results: Record<string, unknown> = {};
     for (const [label, call] of cases) {
+      if (ONLY.length > 0 && !ONLY.some((prefix) => label.startsWith(prefix))) continue;
       const times: number[] = [];
       const runs = label.startsWith('find_bottlenecks') ? Math.min(RUNS, 5) : RUNS;
       let cold = 0;
@@ -144,8 +162,8 @@ async function main(): Promise<void> {
       times.sort((x, y) => x - y);
       results[label] = { cold_ms: round(cold), p50_ms: round(percentile(times, 50)), p99_ms: round(percentile(times, 99)), runs };
     }
-    const spans = HIST_SPANS + TRACES * 5 + 11_000;
-    process.stdout.write(`${JSON.stringify({ bench: 'query', spans, load_ms: loadMs, machine: `${os.cpus().length}x ${os.cpus()[0]?.model ?? '?'}`, node: process.version, results })}\n`);
+    const spans = bulk.spans + HIST_SPANS + TRACES * 5 + 11_000;
+    process.stdout.write(`${JSON.stringify({ bench: 'query', spans, bulk_load_ms: bulk.ms, load_ms: loadMs, machine: `${os.cpus().length}x ${os.cpus()[0]?.model ?? '?'}`, node: process.version, results })}\n`);
     await client.close();
   } finally {
     await service.shutdown();

@@ -6,28 +6,15 @@
  * client marks 4xx and 5xx, and gRPC servers only flag codes that indicate a server-side failure.
  * Exception events alone are not errors: handled exceptions are common.
  */
-import { SPAN_KIND_NAMES, SpanKind, StatusCode } from '../model/span.js';
+import { isEffectiveErrorStatus, SPAN_KIND_NAMES, StatusCode } from '../model/span.js';
 import type { TraceSpan } from '../model/trace.js';
 import { Attr, attrNumber, attrString } from './semconv.js';
 
-/** UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS. */
-const GRPC_SERVER_ERROR_CODES: ReadonlySet<number> = new Set([2, 4, 12, 13, 14, 15]);
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 export function isEffectiveError(span: TraceSpan): boolean {
-  if (span.statusCode === StatusCode.ERROR) return true;
-  if (span.statusCode === StatusCode.OK) return false;
-  const http = attrNumber(span, Attr.httpStatus);
-  if (http !== undefined) {
-    if (span.kind === SpanKind.SERVER && http >= 500) return true;
-    if (span.kind === SpanKind.CLIENT && http >= 400) return true;
-  }
-  const grpc = attrNumber(span, Attr.grpcStatus);
-  if (grpc !== undefined) {
-    if (span.kind === SpanKind.SERVER && GRPC_SERVER_ERROR_CODES.has(grpc)) return true;
-    if (span.kind === SpanKind.CLIENT && grpc !== 0) return true;
-  }
-  return false;
+  if (span.statusCode !== StatusCode.UNSET) return span.statusCode === StatusCode.ERROR;
+  return isEffectiveErrorStatus(span.statusCode, span.kind, attrNumber(span, Attr.httpStatus), attrNumber(span, Attr.grpcStatus));
 }
 
 export interface ExceptionEvidence {

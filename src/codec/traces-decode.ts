@@ -1,6 +1,6 @@
 import { MalformedProtobufError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.js';
 import type { DecodedResource, DecodedScope, DecodedSpan, DecodedTraces } from '../model/decoded.js';
-import { UNKNOWN_SERVICE } from '../model/span.js';
+import { isEffectiveErrorStatus, StatusCode, UNKNOWN_SERVICE } from '../model/span.js';
 import type { Redactor } from './redact.js';
 
 /** How many distinct rejection reasons are kept for the partial-success message. */
@@ -112,9 +112,15 @@ function decodeSpan(buf: Uint8Array, start: number, end: number): DecodedSpan | 
     startNs: 0n,
     endNs: 0n,
     statusCode: 0,
+    effectiveError: false,
+    hasLinks: false,
     raw: buf.subarray(start, end),
   };
   const r = new WireReader(buf, start, end);
+  // Protocol status codes, for ERR-v1 on UNSET spans: read while passing the attributes anyway.
+  let httpStatus: number | undefined;
+  let httpStatusOld: number | undefined;
+  let grpcStatus: number | undefined;
   try {
     while (!r.done) {
       const tag = r.varint();
@@ -129,13 +135,97 @@ function decodeSpan(buf: Uint8Array, start: number, end: number): DecodedSpan | 
       else if (field === 8 && wire === WIRE_FIXED64) span.endNs = r.fixed64();
       else if (field === 15 && wire === WIRE_LEN) span.statusCode = readStatusCode(r.bytes());
       else if (field === 16 && wire === WIRE_FIXED32) r.fixed32();
-      else r.skip(wire);
+      else if (field === 9 && wire === WIRE_LEN) {
+        const len = r.varint();
+        const s = r.pos;
+        if (s + len > r.end) throw new MalformedProtobufError('length-delimited field runs past its message');
+        r.pos = s + len;
+        // Most attributes are dismissed by their key's length byte (the three keys are 25, 16, 20 bytes).
+        const keyLen = buf[s + 1];
+        if (keyLen === 25 || keyLen === 16 || keyLen === 20) {
+          const key = statusKey(buf, s, s + len);
+          if (key === HTTP_KEY) httpStatus = statusValue(buf, s + 2 + HTTP_STATUS.length, s + len);
+          else if (key === HTTP_OLD_KEY) httpStatusOld = statusValue(buf, s + 2 + HTTP_STATUS_OLD.length, s + len);
+          else if (key === GRPC_KEY) grpcStatus = statusValue(buf, s + 2 + GRPC_STATUS.length, s + len);
+        }
+      } else if (field === 13 && wire === WIRE_LEN) {
+        r.skip(wire);
+        span.hasLinks = true;
+      } else r.skip(wire);
     }
   } catch (err) {
     if (err instanceof MalformedProtobufError) return null;
     throw err;
   }
+  if (span.statusCode === StatusCode.ERROR) span.effectiveError = true;
+  else if (span.statusCode === StatusCode.UNSET && (httpStatus ?? httpStatusOld ?? grpcStatus) !== undefined) {
+    span.effectiveError = isEffectiveErrorStatus(span.statusCode, span.kind, httpStatus ?? httpStatusOld, grpcStatus);
+  }
   return span;
+}
+
+const utf8 = new TextEncoder();
+const HTTP_STATUS = utf8.encode('http.response.status_code');
+const HTTP_STATUS_OLD = utf8.encode('http.status_code');
+const GRPC_STATUS = utf8.encode('rpc.grpc.status_code');
+const HTTP_KEY = 1;
+const HTTP_OLD_KEY = 2;
+const GRPC_KEY = 3;
+
+/**
+ * Which protocol status attribute the KeyValue at [s, e) is (0: none). The three keys differ in length
+ * (25, 16, 20 bytes), so most attributes are dismissed by their key's length byte alone; a key is
+ * field 1 and comes first in every SDK's encoding (a key elsewhere is simply not recognised).
+ */
+function statusKey(buf: Uint8Array, s: number, e: number): number {
+  if (buf[s] !== 0x0a) return 0;
+  const len = buf[s + 1] as number;
+  const key = len === 25 ? HTTP_STATUS : len === 16 ? HTTP_STATUS_OLD : len === 20 ? GRPC_STATUS : null;
+  if (key === null || s + 2 + len > e || !bytesEqual(buf, s + 2, s + 2 + len, key)) return 0;
+  return key === HTTP_STATUS ? HTTP_KEY : key === HTTP_STATUS_OLD ? HTTP_OLD_KEY : GRPC_KEY;
+}
+
+/**
+ * The value of KeyValue field 2 after the key at `at`: an int, a double or a numeric string (some SDKs
+ * send strings). The common case (one-byte lengths, an int value) is read without allocating.
+ */
+function statusValue(buf: Uint8Array, at: number, end: number): number | undefined {
+  if (buf[at] === 0x12 && at + 3 < end && (buf[at + 1] as number) < 0x80 && buf[at + 2] === 0x18) {
+    let value = 0;
+    let multiplier = 1;
+    for (let p = at + 3; p < end && p < at + 8; p++) {
+      const byte = buf[p] as number;
+      value += (byte & 0x7f) * multiplier;
+      if (byte < 0x80) return value;
+      multiplier *= 128;
+    }
+    return undefined; // ≥ 2^35 or negative: no status code
+  }
+  const r = new WireReader(buf, at, end);
+  let value: number | undefined;
+  while (!r.done) {
+    const tag = r.varint();
+    if (tag !== ((2 << 3) | WIRE_LEN)) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const [vs, ve] = r.lengthDelimited();
+    const any = new WireReader(buf, vs, ve);
+    while (!any.done) {
+      const t = any.varint();
+      if (t === ((3 << 3) | WIRE_VARINT)) {
+        const v = Number(BigInt.asIntN(64, any.varintBig()));
+        value = Number.isSafeInteger(v) ? v : undefined;
+      } else if (t === ((4 << 3) | WIRE_FIXED64)) {
+        const f64 = new Float64Array(new BigUint64Array([any.fixed64()]).buffer)[0] as number;
+        value = Number.isFinite(f64) ? f64 : undefined;
+      } else if (t === ((1 << 3) | WIRE_LEN)) {
+        const text = any.string();
+        value = /^\s*-?\d+\s*$/.test(text) ? Number(text) : undefined;
+      } else any.skip(t & 7);
+    }
+  }
+  return value;
 }
 
 function isAllZero(bytes: Uint8Array): boolean {

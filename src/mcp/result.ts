@@ -14,6 +14,8 @@ export interface Meta {
   bytes: number;
   window?: string;
   precision?: string;
+  /** Bulk analyses: traces analysed of traces matched. */
+  sample?: { analysed: number; matched: number; matched_exact: boolean };
   next_cursor?: string;
   more?: string;
 }
@@ -53,7 +55,7 @@ export interface BoundedOptions<T> {
   limitArg?: string;
   limit: number;
   budget: number;
-  meta?: { window?: WindowMeta; precision?: string };
+  meta?: { window?: WindowMeta; precision?: string; sample?: Meta['sample'] };
   /** structuredContent for a page of rows; `meta` and `hints` are added here. */
   build: (rows: T[]) => Record<string, unknown>;
   summary: (rows: T[], meta: Meta) => string;
@@ -75,6 +77,7 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
     const meta: Meta = {
       ...(o.meta?.window ? { window: `${o.meta.window.start}/${o.meta.window.end}` } : {}),
       ...(o.meta?.precision ? { precision: o.meta.precision } : {}),
+      ...(o.meta?.sample ? { sample: o.meta.sample } : {}),
       total: o.rows.length,
       returned,
       truncated,

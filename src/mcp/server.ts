@@ -22,7 +22,7 @@ SLOs and alerts: slo_status() for all, slo_status(slo) for budget, burn rates an
 Metrics: list_metrics(match), then query_metrics(select='name{label="v",l=~"re"}', several joined by +; denominator for ratios; agg=rate|increase|sum|avg|min|max|count|last|p50|p99|p999; by="label,label" or "*" per series; step="5m" for a series).
 Domains: analyze(topic="cache"|"inference"|"database", service?): rows per cache level / model version / query shape, findings (weakest level, cold starts, N+1, pool saturation) with trace ids.
 Times: window="15m"|"1h"|"30d", or start (RFC3339 or now-2h) and end (default now).
-Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
+Every answer has meta {total, returned, truncated, bytes, window, next_cursor, more; bulk analyses add sample {analysed, matched}: traces sampled uniformly over the window} and hints (suggested next calls); max_bytes raises the answer budget. Durations are milliseconds.`;
 
 /**
  * A new server with every tool registered, for one caller; no module-level state, so one per session

@@ -12,15 +12,18 @@ export const sampleInput = {
 
 export interface TraceSample {
   traces: TraceSpan[][];
-  /** True when more traces matched than were analysed (the newest ones are kept). */
+  /** True when more traces matched than were analysed. */
   sampled: boolean;
   precision: string;
+  /** For meta.sample: analysed of matched (matched estimated when not exact). */
+  meta: { analysed: number; matched: number; matched_exact: boolean };
 }
 
 /**
- * The newest traces in a window that touch `service` (and `operation`), decoded for bulk analysis.
- * Bounded by max_traces (default 1000) and the server's cap, so a month-long window stays cheap; the
- * answer says when it was a sample.
+ * Traces in a window that touch `service` (and `operation`), decoded for bulk analysis. Bounded by
+ * max_traces (default 1000) and the server's cap; beyond that a uniform sample over the whole window
+ * (by trace-id hash, deterministic), so a long window is not judged by its last minutes. The answer
+ * says how many were analysed of how many matched.
  */
 export async function sampleTraces(
   deps: McpDeps,
@@ -29,18 +32,23 @@ export async function sampleTraces(
   detail: TraceDetail,
 ): Promise<TraceSample> {
   const limit = Math.min(q.maxTraces ?? 1000, deps.limits.maxAnalysisTraces);
-  const found = await deps.spans.searchTraceIds({
+  const found = await deps.spans.sampleTraceIds({
     ...(q.service !== undefined ? { service: q.service } : {}),
     ...(q.operation !== undefined ? { operation: q.operation } : {}),
     ...(q.errorsOnly ? { errorsOnly: true } : {}),
     startNs: range.startNs,
     endNs: range.endNs,
-    limit: limit + 1,
+    limit,
   });
   if (found === null) throw await unknownServiceError(deps.spans, q.service as string);
-  const sampled = found.length > limit;
-  const ids = found.slice(0, limit);
-  const byId = await readTracesInSlices(deps.spans, ids, detail);
-  const traces = ids.map((id) => byId.get(id)).filter((t): t is TraceSpan[] => t !== undefined);
-  return { traces, sampled, precision: sampled ? `sampled(${traces.length} newest traces)` : `exact(${traces.length} traces)` };
+  const byId = await readTracesInSlices(deps.spans, found.traceIds, detail);
+  const traces = found.traceIds.map((id) => byId.get(id)).filter((t): t is TraceSpan[] => t !== undefined);
+  const sampled = !found.matchedExact || found.matched > found.traceIds.length;
+  const matched = `${found.matchedExact ? '' : '~'}${found.matched}`;
+  return {
+    traces,
+    sampled,
+    precision: sampled ? `sampled(${traces.length} of ${matched} traces, uniform over the window)` : `exact(${traces.length} traces)`,
+    meta: { analysed: traces.length, matched: found.matched, matched_exact: found.matchedExact },
+  };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TraceForest, TraceNode } from '../analysis/trace-tree.js';
-import { computeCriticalPath } from '../analysis/critical-path.js';
+import { criticalPathsOfForest } from '../analysis/critical-path.js';
 import { isEffectiveError, exceptionOf } from '../analysis/error-status.js';
 import type { AttributeValue, Attributes } from '../model/trace.js';
 import { kindName } from './operations.js';
@@ -19,15 +19,18 @@ const STATUS = ['unset', 'ok', 'error'] as const;
 export function summaryView(forest: TraceForest, self: bigint[], budget: number): CallToolResult {
   const { nodes } = forest;
   const services = new Map<string, { service: string; spans: number; errors: number }>();
-  const errorNodes = nodes.filter((n) => isEffectiveError(n.span));
+  const errorNodes: TraceNode[] = [];
   for (const n of nodes) {
     const s = services.get(n.span.service) ?? { service: n.span.service, spans: 0, errors: 0 };
     s.spans++;
-    if (isEffectiveError(n.span)) s.errors++;
+    if (isEffectiveError(n.span)) {
+      s.errors++;
+      errorNodes.push(n);
+    }
     services.set(n.span.service, s);
   }
   const root = forest.primaryRoot >= 0 ? nodes[forest.primaryRoot] : undefined;
-  const cp = computeCriticalPath(nodes.map((n) => n.span), { includeSegments: false }).criticalPaths.find((c) => c.primary);
+  const criticalTop = root ? topCritical(forest, root, 5) : [];
   const summary = {
     start: iso(Number(forest.startNs / 1_000_000n)), duration_ms: msFromNs(forest.endNs - forest.startNs), span_count: nodes.length,
     max_depth: nodes.reduce((m, n) => Math.max(m, n.depth), 0),
@@ -37,7 +40,7 @@ export function summaryView(forest: TraceForest, self: bigint[], budget: number)
     error_spans: errorNodes.length,
     errors: errorNodes.sort((a, b) => b.depth - a.depth).slice(0, 5).map((n) => ({ ...ref(n), message: n.span.statusMessage ? clipText(n.span.statusMessage) : null, exception_type: exceptionOf(n.span)?.type ?? null })),
     top_self_time: topBySelf(nodes, self, 5).map((n) => ({ ...ref(n), self_ms: msFromNs(self[n.index] as bigint) })),
-    critical_path: (cp?.bySpan ?? []).slice(0, 5).map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, critical_ms: s.criticalMs, share: round(s.share) })),
+    critical_path: criticalTop,
   };
   const traceId = forest.traceId;
   return boundedResult({
@@ -114,6 +117,23 @@ function clipValue(v: AttributeValue): unknown {
   if (typeof v === 'string') return v.length > 300 ? `${v.slice(0, 300)}…` : v;
   if (Array.isArray(v)) return v.slice(0, 20).map(clipValue);
   return v;
+}
+
+/**
+ * The primary root's most critical spans (CP-v1 on the forest already built for the view, rather than
+ * building it again through computeCriticalPath): critical time desc, then span id.
+ */
+function topCritical(forest: TraceForest, root: TraceNode, k: number): { span_id: string; service: string; operation: string; critical_ms: number; share: number }[] {
+  const cp = criticalPathsOfForest(forest);
+  const r = forest.roots.findIndex((x) => x.index === root.index);
+  const onPath = [...new Set((cp.segmentsByRoot[r] ?? []).map((s) => s.node))];
+  onPath.sort((a, b) => cmp(cp.criticalNs[b] as bigint, cp.criticalNs[a] as bigint) || ((forest.nodes[a] as TraceNode).spanId < (forest.nodes[b] as TraceNode).spanId ? -1 : 1));
+  const totalNs = root.endNs - root.startNs;
+  return onPath.slice(0, k).map((i) => {
+    const n = forest.nodes[i] as TraceNode;
+    const c = cp.criticalNs[i] as bigint;
+    return { ...ref(n), critical_ms: msFromNs(c), share: totalNs > 0n ? round(Number(c) / Number(totalNs)) : 0 };
+  });
 }
 
 function topBySelf(nodes: TraceNode[], self: bigint[], k: number): TraceNode[] {

@@ -13,6 +13,10 @@ export interface DecodedSpan {
   startNs: bigint;
   endNs: bigint;
   statusCode: number;
+  /** ERR-v1 effective error: status ERROR, or UNSET with an HTTP/gRPC status code that means failure. */
+  effectiveError: boolean;
+  /** The span carries links (field 13): readers scan only such spans for FOLLOWS_FROM. */
+  hasLinks: boolean;
   /** The span's own protobuf encoding (opentelemetry.proto.trace.v1.Span). */
   raw: Uint8Array;
 }

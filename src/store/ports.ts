@@ -20,7 +20,7 @@ export interface TraceSearchQuery {
   minDurationNs?: bigint;
   /** ... and at most this long (optional). */
   maxDurationNs?: bigint;
-  /** Only traces with a span whose status is ERROR. */
+  /** Only traces with an ERR-v1 effective error (status ERROR, or UNSET with a failing HTTP/gRPC code). */
   errorsOnly?: boolean;
   /** Matching spans start within [startNs, endNs]. */
   startNs: bigint;
@@ -101,8 +101,10 @@ export interface LatencyReader {
  * kind, times, status code): no protobuf decode, fast enough for thousands of traces; attributes,
  * resource, events, links and the status message are empty. `links` adds the span links (what CP-v1
  * needs for FOLLOWS_FROM) with a skip-everything-else wire scan. `full` decodes the stored bytes.
+ * `errors` is `links` plus the attributes, events and status message of the spans that are ERR-v1
+ * errors (flagged at ingest; in older data, those that may be), resource left empty: a trace summary.
  */
-export type TraceDetail = 'timing' | 'links' | 'full';
+export type TraceDetail = 'timing' | 'links' | 'errors' | 'full';
 
 export interface OperationStatsQuery {
   /** All services when absent. */
@@ -127,8 +129,11 @@ export interface OperationStats {
 }
 
 export interface TraceSpanReader {
-  /** The ids searchTraces would summarize, newest first; null when the service is unknown. */
-  searchTraceIds(query: TraceSearchQuery): Promise<string[] | null>;
+  /**
+   * Up to `limit` traces matching the query, sampled uniformly over the window (not the newest ones), and
+   * how many matched; null when the service is unknown.
+   */
+  sampleTraceIds(query: TraceSearchQuery): Promise<TraceIdSample | null>;
   /** Null when no span of the trace is stored. Spans in arrival order. */
   getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
   /** Many traces at once (bulk analysis); unknown ids are absent from the map. */
@@ -297,4 +302,13 @@ export interface AuditQuery {
 export interface AuditReader {
   /** Entries in [sinceMs, untilMs]; anything still queued for writing is written first, so a call just made is seen. */
   auditEntries(query: AuditQuery): Promise<{ entries: AuditEntry[]; total: number }>;
+}
+
+/** A uniform sample of the traces matching a search (TraceSpanReader.sampleTraceIds). */
+export interface TraceIdSample {
+  /** In no particular order. */
+  traceIds: string[];
+  /** Traces that matched: exact when `matchedExact`, else estimated from the sampled fraction. */
+  matched: number;
+  matchedExact: boolean;
 }

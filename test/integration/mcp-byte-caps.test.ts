@@ -3,14 +3,17 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime, type Span }
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { fillBulkStore } from '../helpers/bulk-store.js';
+import { makeTempDir, removeDir, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTool, connectHttp, resultBytes, type McpConnection } from '../helpers/mcp-client.js';
 import { RecordingExporter } from '../helpers/workload.js';
 
 /**
- * Every tool stays under the hard cap (24 KiB by default) on a store built to blow it: one 10,000-span
- * trace with errors and 1 KB attribute values, and 1,000 (service, operation) pairs. Calls ask for as
- * much as the schemas allow (largest limit, max_bytes far above the cap); answers that were cut say so.
+ * Every tool stays under the hard cap (24 KiB by default) on a store built to blow it: 1,000,000 spans
+ * written in the last hour (100k traces over 40 services, through the store's own writer), one
+ * 10,000-span trace with errors and 1 KB attribute values, and 1,000 (service, operation) pairs. Calls ask
+ * for as much as the schemas allow (largest limit, max_bytes far above the cap) over the whole window;
+ * answers that were cut say so.
  */
 
 const HARD_CAP = 24 * 1024;
@@ -18,6 +21,9 @@ const DEFAULT_BUDGET = 8 * 1024;
 const MS = 1_000_000n;
 const hr = (ns: bigint): HrTime => [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
 
+const BULK_SPANS = 1_000_000;
+let dataDir = '';
+let bulk: { spans: number; traces: number; ms: number };
 let daemon: TestDaemon;
 let mcp: McpConnection;
 let bigTraceId = '';
@@ -46,7 +52,10 @@ async function send(build: (provider: (service: string) => BasicTracerProvider) 
 }
 
 beforeAll(async () => {
-  daemon = await startTestDaemon();
+  dataDir = makeTempDir('spanlens-caps-');
+  // The bulk lies 70 min – 4 h ago: the 1h calls below see only the SDK-sent data, the 4h calls everything.
+  bulk = fillBulkStore({ dataDir, spans: BULK_SPANS, nowMs: Date.now() - 70 * 60_000, windowMs: 170 * 60_000 });
+  daemon = await startTestDaemon({ dataDir });
   const t0 = BigInt(Date.now() - 10 * 60_000) * MS;
   const big = 'x'.repeat(1000);
   // One trace of 10,000 spans over 10 services: a root, 99 fan-out calls with 100 children each.
@@ -90,13 +99,14 @@ beforeAll(async () => {
   });
   await daemon.service.store.flush();
   mcp = await connectHttp(daemon.apiUrl);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await mcp?.close();
   await daemon?.stop();
+  if (dataDir) removeDir(dataDir);
   // The measured sizes, for the record (README / report).
-  process.stderr.write(`mcp answer sizes (bytes): ${JSON.stringify(sizes)}\n`);
+  process.stderr.write(`bulk store: ${JSON.stringify(bulk)}; mcp answer sizes (bytes): ${JSON.stringify(sizes)}\n`);
 });
 
 const calls = (): [string, Record<string, unknown>][] => [
@@ -114,15 +124,25 @@ const calls = (): [string, Record<string, unknown>][] => [
   ['find_bottlenecks', { service: 'big-svc-0', operation: 'GET /huge', window: '1h', limit: 50, max_bytes: 1_000_000 }],
   ['service_map', { window: '1h', limit: 200, max_bytes: 1_000_000 }],
   ['find_errors', { window: '1h', limit: 100, max_bytes: 1_000_000 }],
+  // Everything, the 1M-span bulk included, over the whole window; as many traces as the server analyses.
+  ['list_services', { window: '4h', limit: 500, max_bytes: 1_000_000 }],
+  ['list_operations', { window: '4h', limit: 500, max_bytes: 1_000_000 }],
+  ['latency_stats', { service: 'bulk-svc-000', window: '4h', group_by: 'operation', limit: 200, max_bytes: 1_000_000, compare_to: 'previous' }],
+  ['find_traces', { window: '4h', limit: 500, max_bytes: 1_000_000 }],
+  ['find_traces', { window: '4h', sort: 'slowest', limit: 500, max_bytes: 1_000_000 }],
+  ['find_traces', { window: '4h', error: true, limit: 500, max_bytes: 1_000_000 }],
+  ['find_bottlenecks', { service: 'bulk-svc-000', operation: 'GET /api/op-0', window: '4h', max_traces: 100_000, limit: 50, max_bytes: 1_000_000 }],
+  ['service_map', { window: '4h', max_traces: 100_000, limit: 200, max_bytes: 1_000_000 }],
+  ['find_errors', { window: '4h', max_traces: 100_000, limit: 100, max_bytes: 1_000_000 }],
 ];
 
-describe('byte caps on a store with a 10k-span trace and 1k operations', () => {
+describe('byte caps on a store with 1M spans, a 10k-span trace and 1k operations', () => {
   it('no answer exceeds the hard cap; cut answers say truncated, total and how to get more', async () => {
     for (const [name, args] of calls()) {
       const result = await callTool(mcp.client, name, args);
       expect(result.isError, `${name}: ${JSON.stringify(result.content).slice(0, 300)}`).toBeFalsy();
       const bytes = resultBytes(result);
-      const key = `${name}${args['view'] ? `/${String(args['view'])}` : ''}${args['group_by'] ? `/${String(args['group_by'])}` : ''}`;
+      const key = `${name}${args['view'] ? `/${String(args['view'])}` : ''}${args['group_by'] ? `/${String(args['group_by'])}` : ''}${args['window'] === '4h' ? '/4h' : ''}`;
       sizes[key] = Math.max(sizes[key] ?? 0, bytes);
       expect(bytes, name).toBeLessThanOrEqual(HARD_CAP);
       const meta = (result.structuredContent as { meta: { truncated: boolean; total: number; returned: number; next_cursor?: string; more?: string; bytes: number } }).meta;
@@ -134,6 +154,20 @@ describe('byte caps on a store with a 10k-span trace and 1k operations', () => {
     }
     // The big lists were cut by bytes, not just by limit.
     expect(sizes['list_operations']).toBeGreaterThan(HARD_CAP - 2048);
+  });
+
+  it('the store holds the million spans, and the bulk tools saw them', async () => {
+    expect(bulk.spans).toBeGreaterThanOrEqual(BULK_SPANS);
+    const map = await callTool(mcp.client, 'service_map', { window: '4h', max_traces: 100_000, max_bytes: 24_000 });
+    const mapBody = map.structuredContent as { traces_analysed: number; meta: { sample: { analysed: number; matched: number } } };
+    // More than 100k traces matched; the server's cap (2,000 by default) of them analysed.
+    expect(mapBody.meta.sample.matched).toBeGreaterThan(100_000 * 0.8);
+    expect(mapBody.traces_analysed).toBe(2000);
+    const errors = await callTool(mcp.client, 'find_errors', { window: '4h', max_bytes: 24_000 });
+    const meta = (errors.structuredContent as { meta: { sample: { analysed: number; matched: number } } }).meta.sample;
+    // 3 % of the 100k bulk traces fail; the server analyses at most its cap of them, sampled.
+    expect(meta.matched).toBeGreaterThan(2000);
+    expect(meta.analysed).toBeLessThanOrEqual(meta.matched);
   });
 
   it('defaults keep answers within the 8 KiB default budget, and the cursor pages through every row once', async () => {

@@ -34,7 +34,7 @@ export function registerFindBottlenecks(server: McpServer, deps: McpDeps): void 
     },
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);
-      const sample = await sampleTraces(deps, { service: args.service, operation: args.operation, maxTraces: args.max_traces }, range, 'timing');
+      const sample = await sampleTraces(deps, { service: args.service, operation: args.operation, maxTraces: args.max_traces }, range, 'links');
       const agg = aggregateCriticalPaths(sample.traces, {
         rootService: args.service, rootName: args.operation, callPathLimit: 0, rootEndWindow: { startNs: range.startNs, endNs: range.endNs },
         ...(args.slow_quantile !== undefined ? { minRootQuantile: args.slow_quantile } : {}),
@@ -46,7 +46,7 @@ export function registerFindBottlenecks(server: McpServer, deps: McpDeps): void 
       const l = agg.rootLatency;
       return boundedResult({
         rows, offset: 0, limit: args.limit ?? 10, budget: budgetOf(args.max_bytes, deps.limits),
-        meta: { window: range.window, precision: sample.precision },
+        meta: { window: range.window, precision: sample.precision, sample: sample.meta },
         build: (page) => ({
           root: { service: args.service, operation: args.operation }, traces_analysed: agg.traceCount,
           root_latency_ms: { p50: l.p50Ms, p90: l.p90Ms, p99: l.p99Ms, max: l.maxMs }, tail_threshold_ms: agg.tailContrast?.thresholdMs ?? null, bottlenecks: page,

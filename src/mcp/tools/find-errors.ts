@@ -40,7 +40,7 @@ export function registerFindErrors(server: McpServer, deps: McpDeps): void {
       });
       return boundedResult({
         rows, offset: 0, limit: args.limit ?? 20, budget: budgetOf(args.max_bytes, deps.limits),
-        meta: { window: range.window, precision: sample.precision },
+        meta: { window: range.window, precision: sample.precision, sample: sample.meta },
         build: (page) => ({ traces_with_errors: result.errorTraceCount, error_spans: result.errorSpanCount, groups: page }),
         summary: (page) => page.length === 0
           ? `No errors${args.service ? ` in ${args.service}` : ''} in the window.`

@@ -35,7 +35,7 @@ export function registerGetTrace(server: McpServer, deps: McpDeps): void {
     },
     async (args) => {
       const view = args.view ?? 'summary';
-      const spans = await loadTrace(deps, args.trace_id, view === 'topology' ? 'timing' : 'full');
+      const spans = await loadTrace(deps, args.trace_id, view === 'topology' ? 'timing' : view === 'summary' ? 'errors' : 'full');
       const forest = buildTraceForest(spans);
       const self = computeSelfTimes(forest);
       const budget = budgetOf(args.max_bytes, deps.limits);

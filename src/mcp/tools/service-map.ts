@@ -40,7 +40,7 @@ export function registerServiceMap(server: McpServer, deps: McpDeps): void {
       const edges = graph.edges.map(edgeRow);
       return boundedResult({
         rows: graph.edges, offset: 0, limit: args.limit ?? 30, budget: budgetOf(args.max_bytes, deps.limits),
-        meta: { window: range.window, precision: sample.precision },
+        meta: { window: range.window, precision: sample.precision, sample: sample.meta },
         build: (page) => {
           const names = new Set(page.flatMap((e) => [e.client, e.server]));
           const nodes = graph.nodes.filter((n) => names.has(n.name));

@@ -13,7 +13,7 @@ export interface HistogramStatements {
 }
 
 interface Entry {
-  count: bigint;
+  count: number;
   sparse: SparseHistogram;
 }
 
@@ -27,12 +27,18 @@ interface Entry {
  * oldest entries are dropped beyond `maxEntries` (Map iteration order is insertion order).
  */
 export class HistogramCache {
-  private readonly entries = new Map<string, Entry>();
+  /** Keyed by cacheKey(unit, series, bucket): numbers, not strings (a 24 h merge looks up ~10^5 keys). */
+  private readonly entries = new Map<number, Entry>();
+  /** The all-series count scans read as plain number arrays: no row objects, no BigInts per row. */
+  private readonly allCounts: { h: Database.Statement; m: Database.Statement };
 
   constructor(
     private readonly stmt: HistogramStatements,
     private readonly maxEntries = 200_000,
-  ) {}
+  ) {
+    const plain = (st: Database.Statement): Database.Statement => st.database.prepare(st.source).raw(true).safeIntegers(false);
+    this.allCounts = { h: plain(stmt.allHourCounts), m: plain(stmt.allMinuteCounts) };
+  }
 
   merge(seriesId: bigint, startNs: bigint, endNs: bigint, into: MergedLatency): void {
     for (const [unit, from, to] of pieces(startNs, endNs)) {
@@ -44,25 +50,61 @@ export class HistogramCache {
     }
   }
 
-  /** Every series over the window at once (three index range scans), for those `wanted` accepts. */
+  /**
+   * Every series over the window at once (index range scans over counts), for those `wanted` accepts.
+   * A ragged edge whose minutes hold everything of their hour (the current hour of a window ending now,
+   * typically) is read as that one hour histogram instead of up to 59 minute ones: equal counts mean
+   * equal content, as for the cache. Cold, that halves the histograms to decode for a 24 h window.
+   */
   mergeAll(startNs: bigint, endNs: bigint, wanted: (seriesId: bigint) => boolean): Map<bigint, MergedLatency> {
-    const out = new Map<bigint, MergedLatency>();
+    const bySeries = new Map<number, MergedLatency | null>(); // null: not wanted
+    const target = (seriesId: number): MergedLatency | null => {
+      let merged = bySeries.get(seriesId);
+      if (merged === undefined) bySeries.set(seriesId, (merged = wanted(BigInt(seriesId)) ? new MergedLatency() : null));
+      return merged;
+    };
     for (const [unit, from, to] of pieces(startNs, endNs)) {
-      const counts = unit === 'h' ? this.stmt.allHourCounts : this.stmt.allMinuteCounts;
-      for (const row of counts.all(from, to) as { series_id: bigint; bucket: bigint; count: bigint }[]) {
-        if (!wanted(row.series_id)) continue;
-        const sparse = this.sparse(unit, row.series_id, row.bucket, row.count);
-        if (!sparse) continue;
-        let merged = out.get(row.series_id);
-        if (!merged) out.set(row.series_id, (merged = new MergedLatency()));
-        merged.add(sparse);
+      const rows = this.allCounts[unit].all(from, to) as [number, number, number][];
+      const hour = Number(from) / 60;
+      const withinOneHour = unit === 'm' && Math.floor(hour) === Math.floor((Number(to) - 1) / 60);
+      const wholeHour = withinOneHour ? this.hourCounts(Math.floor(hour)) : null;
+      const minuteSums = new Map<number, number>();
+      if (wholeHour) for (const [seriesId, , count] of rows) minuteSums.set(seriesId, (minuteSums.get(seriesId) ?? 0) + count);
+      const done = new Set<number>();
+      for (const [seriesId, bucket, count] of rows) {
+        const merged = target(seriesId);
+        if (merged === null || done.has(seriesId)) continue;
+        const hourCount = wholeHour?.get(seriesId);
+        if (hourCount !== undefined && hourCount === minuteSums.get(seriesId)) {
+          const sparse = this.sparseAt('h', seriesId, Math.floor(hour), hourCount);
+          if (sparse) {
+            merged.add(sparse);
+            done.add(seriesId);
+            continue;
+          }
+        }
+        const sparse = this.sparseAt(unit, seriesId, bucket, count);
+        if (sparse) merged.add(sparse);
       }
     }
+    const out = new Map<bigint, MergedLatency>();
+    for (const [id, merged] of bySeries) if (merged !== null && merged.count > 0) out.set(BigInt(id), merged);
+    return out;
+  }
+
+  private hourCounts(hour: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [seriesId, , count] of this.allCounts.h.all(hour, hour + 1) as [number, number, number][]) out.set(seriesId, count);
     return out;
   }
 
   private sparse(unit: 'h' | 'm', seriesId: bigint, bucket: bigint, count: bigint): SparseHistogram | null {
-    const key = `${unit}${seriesId}:${bucket}`;
+    return this.sparseAt(unit, Number(seriesId), Number(bucket), Number(count));
+  }
+
+  private sparseAt(unit: 'h' | 'm', seriesId: number, bucket: number, count: number): SparseHistogram | null {
+    // Buckets are minute or hour numbers since 1970, below 2^26 until 2097; series ids below 2^26 keep keys exact.
+    const key = (seriesId * 2 + (unit === 'h' ? 1 : 0)) * 2 ** 26 + bucket;
     let entry = this.entries.get(key);
     if (entry === undefined || entry.count !== count) {
       const hist = (unit === 'h' ? this.stmt.latencyHourHist : this.stmt.latencyMinuteHist).get(seriesId, bucket) as { hist: string } | undefined;
@@ -70,7 +112,7 @@ export class HistogramCache {
       entry = { count, sparse: sparseFromEncoded(hist.hist) };
       this.entries.delete(key);
       this.entries.set(key, entry);
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as number);
     }
     return entry.sparse;
   }

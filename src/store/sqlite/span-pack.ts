@@ -13,7 +13,7 @@
  *  16  flags          u8  (bit 0: has a parent)
  *  17  kind           u8
  *  18  status_code    u8
- *  19  (reserved)     u8
+ *  19  flags2         u8  (SPAN_FLAG_*: ingest-time facts; 0 in chunks written before they existed)
  *  20  service_id     u32
  *  24  name_id        u32
  *  28  resource_id    u32
@@ -24,6 +24,11 @@
  *  56  raw            the span's protobuf bytes as received
  */
 export const PACKED_SPAN_HEADER_BYTES = 56;
+
+/** flags2 bits. KNOWN marks records whose other bits were computed (older records have 0: unknown). */
+export const SPAN_FLAG_EFFECTIVE_ERROR = 1;
+export const SPAN_FLAG_HAS_LINKS = 2;
+export const SPAN_FLAG_KNOWN = 0x80;
 
 export interface SpanToPack {
   spanId: Uint8Array;
@@ -37,6 +42,8 @@ export interface SpanToPack {
   startNs: bigint;
   endNs: bigint;
   raw: Uint8Array;
+  /** flags2 (SPAN_FLAG_*); 0 when unknown. */
+  flags?: number;
 }
 
 export function packSpans(spans: readonly SpanToPack[]): Buffer {
@@ -51,7 +58,7 @@ export function packSpans(spans: readonly SpanToPack[]): Buffer {
     out[at + 16] = s.parentSpanId.byteLength === 8 ? 1 : 0;
     out[at + 17] = s.kind;
     out[at + 18] = s.statusCode;
-    out[at + 19] = 0;
+    out[at + 19] = s.flags ?? 0;
     out.writeUInt32LE(s.serviceId, at + 20);
     out.writeUInt32LE(s.nameId, at + 24);
     out.writeUInt32LE(s.resourceId, at + 28);
@@ -92,6 +99,10 @@ export class PackedSpans {
   }
   get statusCode(): number {
     return this.buf[this.at + 18] as number;
+  }
+  /** SPAN_FLAG_* bits; without SPAN_FLAG_KNOWN the record predates them and nothing is known. */
+  get flags(): number {
+    return this.buf[this.at + 19] as number;
   }
   get serviceId(): number {
     return this.buf.readUInt32LE(this.at + 20);

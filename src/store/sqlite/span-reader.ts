@@ -2,8 +2,10 @@ import type Database from 'better-sqlite3';
 import { READER_SQL, TRACE_BATCH } from './sql.js';
 import { HistogramCache } from './histogram-cache.js';
 import { MergedLatency } from '../histograms/sparse-latency.js';
-import { fullSpans, linkedSpans, timingSpan } from './trace-spans.js';
+import { fullSpans, mayBeError, mayHaveLinks, timingSpan } from './trace-spans.js';
+import { decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import { PackedSpans, someOperationMatches } from './span-pack.js';
+import { TraceSampler } from './trace-sampler.js';
 import type { TraceSpan } from '../../model/trace.js';
 import type {
   LatencyQuery,
@@ -18,6 +20,7 @@ import type {
   StoredBlob,
   StoredSpan,
   StoredTrace,
+  TraceIdSample,
   TraceSearchQuery,
   TraceSummary,
 } from '../ports.js';
@@ -44,12 +47,14 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   private readonly stmt: Statements;
   private readonly names = new Map<number, string>();
   private readonly histograms: HistogramCache;
+  private readonly sampler: TraceSampler;
 
   constructor(private readonly db: Database.Database) {
     this.stmt = Object.fromEntries(
       Object.entries(READER_SQL).map(([key, sql]) => [key, db.prepare(sql).safeIntegers(true)]),
     ) as Statements;
     this.histograms = new HistogramCache(this.stmt);
+    this.sampler = new TraceSampler(db);
   }
 
   async listServices(): Promise<ServiceSummary[]> {
@@ -86,13 +91,12 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     return summaries;
   }
 
-  /** searchTraces without the summaries (bulk analysis reads the spans anyway): ids, newest first. */
-  async searchTraceIds(query: TraceSearchQuery): Promise<string[] | null> {
+  async sampleTraceIds(query: TraceSearchQuery): Promise<TraceIdSample | null> {
     const serviceIds = query.service !== undefined ? [this.serviceId(query.service)] : (this.stmt.services.all() as { id: bigint }[]).map((r) => r.id);
     if (serviceIds[0] === null) return null;
     const nameId = query.operation !== undefined ? this.spanNameId(query.operation) : null;
-    if (query.operation !== undefined && nameId === null) return [];
-    return this.candidates(serviceIds as bigint[], nameId, query).slice(0, query.limit).map((id) => id.toString('hex'));
+    if (query.operation !== undefined && nameId === null) return { traceIds: [], matched: 0, matchedExact: true };
+    return this.sampler.sample(serviceIds as bigint[], nameId, query);
   }
 
   /** Distinct trace ids matching the query, newest first across services. */
@@ -200,24 +204,24 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   }
 
   async getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null> {
-    if (options.detail !== 'timing') {
+    if (options.detail === 'full') {
       const trace = await this.getTrace(traceId);
-      return trace ? (options.detail === 'full' ? fullSpans(trace) : linkedSpans(trace)) : null;
+      return trace ? fullSpans(trace) : null;
     }
     const chunks = this.stmt.traceChunkSpans.all(Buffer.from(traceId, 'hex')) as { id: bigint; spans: Buffer }[];
     if (chunks.length === 0) return null;
     const spans: TraceSpan[] = [];
-    for (const chunk of chunks) this.pushTimingSpans(traceId, chunk.spans, spans);
+    for (const chunk of chunks) this.pushHeaderSpans(traceId, chunk.spans, options.detail, spans);
     return spans;
   }
 
   /**
-   * Many traces at once. `timing` reads the chunks (packed spans included) of 256 traces per statement,
-   * so 10k traces cost 40 statements and no per-span rows.
+   * Many traces at once. `timing` and `links` read the chunks (packed spans included) of 256 traces per
+   * statement, so 10k traces cost 40 statements and no per-span rows.
    */
   async getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>> {
     const out = new Map<string, TraceSpan[]>();
-    if (options.detail !== 'timing') {
+    if (options.detail === 'full') {
       for (const traceId of traceIds) {
         const spans = await this.getTraceSpans(traceId, options);
         if (spans) out.set(traceId, spans);
@@ -237,14 +241,23 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     for (const chunk of chunks) {
       let spans = out.get(chunk.traceId);
       if (!spans) out.set(chunk.traceId, (spans = []));
-      this.pushTimingSpans(chunk.traceId, chunk.spans, spans);
+      this.pushHeaderSpans(chunk.traceId, chunk.spans, options.detail, spans);
     }
     return out;
   }
 
-  private pushTimingSpans(traceId: string, packed: Buffer, into: TraceSpan[]): void {
+  /** Spans from the packed headers; links of spans that have some (ingest flags them); details of error spans. */
+  private pushHeaderSpans(traceId: string, packed: Buffer, detail: Exclude<TraceDetail, 'full'>, into: TraceSpan[]): void {
     for (const span = new PackedSpans(packed); span.next(); ) {
-      into.push(timingSpan(traceId, span, this.serviceName(BigInt(span.serviceId)), this.spanName(BigInt(span.nameId))));
+      const s = timingSpan(traceId, span, this.serviceName(BigInt(span.serviceId)), this.spanName(BigInt(span.nameId)));
+      if (detail === 'errors' && mayBeError(span)) {
+        const d = decodeSpanDetailsFast(span.raw);
+        s.attributes = d.attributes;
+        s.events = d.events;
+        s.links = d.links;
+        s.statusMessage = d.statusMessage;
+      } else if (detail !== 'timing' && mayHaveLinks(span.flags)) s.links = decodeSpanLinks(span.raw);
+      into.push(s);
     }
   }
 

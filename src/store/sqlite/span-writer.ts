@@ -3,7 +3,7 @@ import { WRITER_SQL } from './sql.js';
 import { BlobDictionary, NameDictionary } from './dictionaries.js';
 import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
-import { PackedSpans, packOperations, packSpans, type OperationStats, type SpanToPack } from './span-pack.js';
+import { PackedSpans, packOperations, packSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type OperationStats, type SpanToPack } from './span-pack.js';
 import type { DecodedSpan, DecodedTraces } from '../../model/decoded.js';
 import { StatusCode } from '../../model/span.js';
 
@@ -150,6 +150,7 @@ export class SqliteSpanWriter {
               startNs: span.startNs,
               endNs: span.endNs,
               raw: span.raw,
+              flags: SPAN_FLAG_KNOWN | (span.effectiveError ? SPAN_FLAG_EFFECTIVE_ERROR : 0) | (span.hasLinks ? SPAN_FLAG_HAS_LINKS : 0),
             };
             const group = byTrace.get(traceKey);
             if (group) group.push(pending);
@@ -181,8 +182,10 @@ export class SqliteSpanWriter {
     let earliest: PendingSpan | undefined;
     // service id -> name id -> that operation's stats within this chunk
     const search = new Map<number, { start: bigint; maxDuration: bigint; errors: number; ops: Map<number, OperationStats> }>();
+    // Chunk and search error counts are ERR-v1 effective errors (find_errors, find_traces error=true);
+    // latency series keep the status code (RED's statusCode buckets).
     for (const p of group) {
-      const isError = p.statusCode === StatusCode.ERROR;
+      const isError = p.span.effectiveError;
       const duration = p.endNs > p.startNs ? p.endNs - p.startNs : 0n;
       if (earliest === undefined || p.startNs < start) {
         start = p.startNs;

@@ -184,3 +184,19 @@ export const AUDIT_SQL = {
   rangeDesc: `SELECT * FROM audit_log WHERE time_ms >= @since AND time_ms <= @until
     AND (@identity IS NULL OR identity = @identity) AND (@tool IS NULL OR tool = @tool) ORDER BY time_ms DESC, id DESC LIMIT @limit OFFSET @offset`,
 } as const;
+
+/**
+ * Uniform trace sampling (span-reader sampleTraceIds): rows of a window counted, then only the rows whose
+ * trace id falls in a hash band are read. The band is on bytes 10-13 of the trace id, inside the 7
+ * rightmost bytes that W3C Trace Context level 2 requires to be random (the leading bytes may hold a
+ * timestamp, as X-Ray ids do). Bands are [lo, hi) compared as blobs (memcmp order = unsigned order).
+ */
+export const TRACE_SAMPLE_SQL = {
+  countByService: `SELECT count(*) AS n FROM trace_search
+    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
+      AND max_duration_ns >= @minDuration AND error_count >= @minErrors`,
+  bandByService: `SELECT trace_id, ops FROM trace_search
+    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
+      AND max_duration_ns >= @minDuration AND error_count >= @minErrors
+      AND substr(trace_id, 10, 4) >= @lo AND substr(trace_id, 10, 4) < @hi`,
+} as const;

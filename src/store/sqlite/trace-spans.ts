@@ -1,8 +1,9 @@
 import type { StoredTrace } from '../ports.js';
 import type { TraceSpan } from '../../model/trace.js';
-import { decodeResourceAttributesFast, decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
+import { decodeResourceAttributesFast, decodeSpanDetailsFast } from '../../codec/span-links.js';
 import type { Attributes } from '../../model/trace.js';
-import type { PackedSpans } from './span-pack.js';
+import { SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type PackedSpans } from './span-pack.js';
+import { SpanKind, StatusCode } from '../../model/span.js';
 
 const EMPTY: Attributes = Object.freeze({}) as Attributes;
 
@@ -26,13 +27,20 @@ export function timingSpan(traceId: string, span: PackedSpans, service: string, 
   };
 }
 
-/** Timing TraceSpans plus links, from a stored trace (links read by a wire scan, nothing else decoded). */
-export function linkedSpans(trace: StoredTrace): TraceSpan[] {
-  return trace.spans.map((s) => ({
-    traceId: trace.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, service: s.service, name: s.name, kind: s.kind,
-    startNs: s.startNs, endNs: s.endNs, statusCode: s.statusCode, statusMessage: '', attributes: EMPTY, resource: EMPTY, events: [],
-    links: decodeSpanLinks(s.raw),
-  }));
+/** Whether a packed span may carry links: records written before the flags existed are unknown, so yes. */
+export function mayHaveLinks(flags: number): boolean {
+  return (flags & SPAN_FLAG_KNOWN) === 0 || (flags & SPAN_FLAG_HAS_LINKS) !== 0;
+}
+
+/**
+ * Whether a packed span is (flagged at ingest) or, in records that predate the flags, may be an ERR-v1
+ * effective error: status ERROR, or UNSET on a SERVER/CLIENT span (its HTTP/gRPC code decides).
+ */
+export function mayBeError(span: PackedSpans): boolean {
+  const flags = span.flags;
+  if ((flags & SPAN_FLAG_KNOWN) !== 0) return (flags & SPAN_FLAG_EFFECTIVE_ERROR) !== 0;
+  const status = span.statusCode;
+  return status === StatusCode.ERROR || (status === StatusCode.UNSET && (span.kind === SpanKind.SERVER || span.kind === SpanKind.CLIENT));
 }
 
 /** Full TraceSpans from a stored trace: decodes each span's bytes and each resource once. */
