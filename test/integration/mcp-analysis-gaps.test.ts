@@ -143,6 +143,15 @@ describe('ERR-v1 effective errors in the bulk tools', () => {
     // shop SERVER 503 and CLIENT 503, payments SERVER 503; not the OK card charge.
     expect(r.traces[0]?.error_count).toBe(3);
   });
+
+  it('RED error rates count the same effective errors (HDR series error flag)', async () => {
+    const r = await callOk<{ operations: { service: string; operation: string; kind: string; errors: number; count: number }[] }>(mcp.client, 'list_operations', { window: '30m', limit: 100 });
+    const row = (service: string, operation: string): { errors: number; count: number } | undefined => r.operations.find((o) => o.service === service && o.operation === operation);
+    expect(row('shop', 'POST /pay')).toMatchObject({ errors: 1, count: 1 });
+    expect(row('payments', 'POST /charge')).toMatchObject({ errors: 1, count: 1 });
+    expect(row('payments', 'charge card')).toMatchObject({ errors: 0 });
+    expect(row('inventory', 'inventory.Stock/Reserve')?.errors).toBe(1);
+  });
 });
 
 describe('get_trace summary reads only the error spans in full', () => {

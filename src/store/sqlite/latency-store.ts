@@ -3,7 +3,7 @@ import { WRITER_SQL } from './sql.js';
 import { durationNsToUs } from '../histograms/latency-hdr.js';
 import { bucketIndex, decodeSparse, encodeSparse, SparseCounts } from '../histograms/sparse-hdr.js';
 import type { NameDictionary } from './dictionaries.js';
-import { PackedSpans } from './span-pack.js';
+import { PackedSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_KNOWN } from './span-pack.js';
 import { StatusCode } from '../../model/span.js';
 
 export interface LatencySettings {
@@ -177,7 +177,7 @@ export class LatencyStore {
             span.serviceId,
             span.nameId,
             span.kind,
-            span.statusCode === StatusCode.ERROR,
+            spanIsError(span),
             Number(start),
             end > start ? Number(end - start) : 0,
             nowMs,
@@ -271,4 +271,10 @@ function deltaFor(deltas: Map<number, SparseCounts>, key: number): SparseCounts 
 /** Numeric so the per-span lookup builds no string: name ids stay below 2^24, services below 2^20. */
 function seriesKey(serviceId: number, nameId: number, kind: number, isError: number): number {
   return ((serviceId * 2 ** 24 + nameId) * 8 + kind) * 2 + isError;
+}
+
+/** The error flag recorded at ingest; chunks written before it existed fall back to status ERROR. */
+function spanIsError(span: PackedSpans): boolean {
+  const flags = span.flags;
+  return (flags & SPAN_FLAG_KNOWN) !== 0 ? (flags & SPAN_FLAG_EFFECTIVE_ERROR) !== 0 : span.statusCode === StatusCode.ERROR;
 }

@@ -5,7 +5,6 @@ import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
 import { PackedSpans, packOperations, packSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type OperationStats, type SpanToPack } from './span-pack.js';
 import type { DecodedSpan, DecodedTraces } from '../../model/decoded.js';
-import { StatusCode } from '../../model/span.js';
 
 export interface SpanWriterSettings {
   latency: LatencySettings;
@@ -230,7 +229,9 @@ export class SqliteSpanWriter {
         serviceId: p.serviceId,
         nameId: p.nameId,
         kind: p.kind,
-        isError: p.statusCode === StatusCode.ERROR,
+        // ERR-v1's effective error (status, else HTTP/gRPC codes), the same one find_errors and trace
+        // search use, so error rates, SLO availability and alerts agree with the error analysis.
+        isError: p.span.effectiveError,
         startNs: Number(p.startNs),
         durationNs: p.endNs > p.startNs ? Number(p.endNs - p.startNs) : 0,
       });
