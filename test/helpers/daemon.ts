@@ -68,6 +68,9 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     storage: { dataDir },
     log: { level: 'silent' },
     shutdown: { timeout: '5s' },
+    // In-process daemons share the test runner's RSS, which the memory guard would read as their own;
+    // the memory limit is tested with a daemon in its own process (test/reliability/).
+    limits: { memory: '16GiB' },
   };
   const config = configSchema.parse(deepMerge(base, (options.config ?? {}) as Record<string, unknown>));
   const level = process.env['SPANLENS_TEST_LOG'] ?? 'silent';
