@@ -58,7 +58,8 @@ describe('retention.maxSize under sustained ingest', () => {
       console.info(`retention-size: stored ${written} spans, retention deleted ${deleted}; peak db ${(peakDb / MIB).toFixed(1)} MiB, peak WAL ${(peakWal / MIB).toFixed(1)} MiB, maxSize ${MAX_SIZE / MIB} MiB`);
       // Enough went through that size retention had to delete.
       expect(deleted).toBeGreaterThan(0);
-      expect(peakDb).toBeLessThan(2 * MAX_SIZE);
+      // Retention starts as soon as a commit takes the store past the limit, not only on its timer.
+      expect(peakDb).toBeLessThan(1.5 * MAX_SIZE);
       expect(peakWal).toBeLessThan(MAX_SIZE);
     } finally {
       running = false;

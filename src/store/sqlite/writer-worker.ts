@@ -110,6 +110,9 @@ function drain(): void {
       const failure = writeFailure(err);
       for (const b of batch) send({ type: 'failed', id: b.id, permanent: false, ...failure });
     }
+    // Past the size limit, retention starts now rather than at its next tick: on the timer alone the
+    // file grows by a whole check interval of ingest beyond the limit (seconds of it at full rate).
+    if (!retentionRunning && retention.liveBytes() > settings.retention.maxBytes) runRetention();
   }
   if (queue.length > 0) scheduleDrain();
 }
