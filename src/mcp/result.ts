@@ -48,6 +48,11 @@ export function decodeCursor(cursor: string | undefined): number {
 export interface BoundedOptions<T> {
   /** Every matching row, most informative first (the order a truncation keeps). */
   rows: readonly T[];
+  /**
+   * How many rows there are in all when `rows` holds only the first ones (a caller that ranks 10k rows
+   * builds objects only for the page it can show); default rows.length.
+   */
+  total?: number;
   offset: number;
   /** The tool takes `cursor`: truncated answers carry next_cursor. */
   paged?: boolean;
@@ -70,15 +75,16 @@ export interface BoundedOptions<T> {
  */
 export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
   const page = o.rows.slice(o.offset, o.offset + o.limit);
+  const total = o.total ?? o.rows.length;
   const render = (n: number): { structured: Record<string, unknown>; text: string; bytes: number } => {
     const rows = page.slice(0, n);
     const returned = rows.length;
-    const truncated = o.offset + returned < o.rows.length;
+    const truncated = o.offset + returned < total;
     const meta: Meta = {
       ...(o.meta?.window ? { window: `${o.meta.window.start}/${o.meta.window.end}` } : {}),
       ...(o.meta?.precision ? { precision: o.meta.precision } : {}),
       ...(o.meta?.sample ? { sample: o.meta.sample } : {}),
-      total: o.rows.length,
+      total,
       returned,
       truncated,
       ...(truncated && o.paged
@@ -86,11 +92,11 @@ export function boundedResult<T>(o: BoundedOptions<T>): CallToolResult {
             next_cursor: encodeCursor(o.offset + returned),
             more: n < page.length
               ? `byte budget reached: pass cursor=next_cursor for the next rows, or a larger max_bytes, or narrow the query`
-              : `pass cursor=next_cursor for the next ${Math.min(o.limit, o.rows.length - o.offset - returned)} rows`,
+              : `pass cursor=next_cursor for the next ${Math.min(o.limit, total - o.offset - returned)} rows`,
           }
         : {}),
       ...(truncated && !o.paged
-        ? { more: n < page.length ? 'byte budget reached: pass a larger max_bytes or narrow the query' : `raise ${o.limitArg ?? 'limit'} (${o.rows.length} rows in all) or narrow the query` }
+        ? { more: n < page.length ? 'byte budget reached: pass a larger max_bytes or narrow the query' : `raise ${o.limitArg ?? 'limit'} (${total} rows in all) or narrow the query` }
         : {}),
       bytes: 0,
     };
