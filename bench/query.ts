@@ -24,7 +24,7 @@ import { otlpType, TypeNames } from '../src/codec/protos.js';
 import { makeTempDir, removeDir } from '../test/helpers/daemon.js';
 import { fillBulkStore } from '../test/helpers/bulk-store.js';
 import { percentile } from './lib/proc-stats.js';
-import { prng } from './lib/otlp-payload.js';
+import { prng } from '../test/helpers/prng.js';
 
 const { values } = parseArgs({ options: { 'hist-spans': { type: 'string', default: '240000' }, traces: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' }, spans: { type: 'string', default: '0' }, only: { type: 'string', default: '' } } });
 const ONLY = values.only ? values.only.split(',') : [];

@@ -20,7 +20,7 @@ import { startSpanlens } from '../src/service.js';
 import { otlpType, TypeNames } from '../src/codec/protos.js';
 import { makeTempDir, removeDir } from '../test/helpers/daemon.js';
 import { percentile } from './lib/proc-stats.js';
-import { prng } from './lib/otlp-payload.js';
+import { prng } from '../test/helpers/prng.js';
 
 const { values } = parseArgs({ options: { operations: { type: 'string', default: '8' }, runs: { type: 'string', default: '20' } } });
 const OPERATIONS = Number(values.operations);

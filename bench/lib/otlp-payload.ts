@@ -4,6 +4,7 @@
  * exception events. Encoded once with protobufjs; request-template.ts makes copies unique cheaply.
  */
 import { otlpType, TypeNames } from '../../src/codec/protos.js';
+import { prng } from '../../test/helpers/prng.js';
 
 export interface PayloadShape {
   spansPerRequest: number;
@@ -29,17 +30,6 @@ const DBS = [
 ];
 const USER_AGENTS = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0', 'okhttp/4.12.0', 'python-requests/2.32.3', 'Go-http-client/1.1'];
 
-/** Small, fast, seedable PRNG (mulberry32): the same seed gives the same templates. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Attr = { key: string; value: { stringValue: string } | { intValue: number } };
 const s = (key: string, v: string): Attr => ({ key, value: { stringValue: v } });

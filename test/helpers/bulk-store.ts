@@ -2,6 +2,7 @@ import { otlpType, TypeNames } from '../../src/codec/protos.js';
 import { decodeTracesRequest } from '../../src/codec/traces-decode.js';
 import { openWriterDb } from '../../src/store/sqlite/open.js';
 import { SqliteSpanWriter } from '../../src/store/sqlite/span-writer.js';
+import { prng } from './prng.js';
 
 /**
  * Fills a data directory with many spans fast, for the byte-cap test and bench/query: through the store's
@@ -45,17 +46,6 @@ interface Template {
   traces: { traceIdAt: number[]; spans: SpanSlot[] }[];
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SpanPlan { service: string; name: string; kind: number; parent: number; rel: [number, number]; attrs: Record<string, string | number>; error?: boolean }
 

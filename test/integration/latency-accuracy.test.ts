@@ -4,7 +4,7 @@ import { getOk, makeTempDir, removeDir, startTestDaemon, type TestDaemon } from 
 import { postProto } from '../helpers/otlp-raw.js';
 import { makeSpans, type SpanSpec } from '../helpers/workload.js';
 // A seeded PRNG (the load generator's), so a failure reproduces.
-import { prng } from '../../bench/lib/otlp-payload.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * /api/latency against ground truth: percentiles of 5000 known durations must match the exact

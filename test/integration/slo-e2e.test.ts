@@ -7,6 +7,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callOk, connectHttp, type McpConnection } from '../helpers/mcp-client.js';
 import { RecordingExporter } from '../helpers/workload.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * SLO-v1 end to end: the real OTel SDK sends apes-ml-pipeline requests of known outcome and duration
@@ -34,17 +35,6 @@ interface Sent {
 
 const hr = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Per minute k = 1..100 minutes ago: 20 requests (SERVER "POST /predict" and CONSUMER "score batch").
