@@ -192,3 +192,38 @@ export function makeSpans(serviceName: string, specs: SpanSpec[]): ReadableSpan[
   }
   return [...memory.getFinishedSpans()];
 }
+
+/**
+ * One SDK provider per service.name, created on first use, each exporting through a RecordingExporter
+ * (batches held until `finish`), so a test can build spans of many services and then send them all.
+ */
+export class ServiceProviders {
+  private readonly providers = new Map<string, BasicTracerProvider>();
+  private readonly recorders: RecordingExporter[] = [];
+
+  constructor(
+    private readonly makeExporter: () => SpanExporter,
+    private readonly maxExportBatchSize = 1000,
+  ) {}
+
+  provider(service: string): BasicTracerProvider {
+    let p = this.providers.get(service);
+    if (!p) {
+      const recorder = new RecordingExporter(this.makeExporter());
+      this.recorders.push(recorder);
+      p = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': service }),
+        spanProcessors: [new BatchSpanProcessor(recorder, { maxExportBatchSize: this.maxExportBatchSize, maxQueueSize: 20_000, scheduledDelayMillis: 60_000 })],
+      });
+      this.providers.set(service, p);
+    }
+    return p;
+  }
+
+  /** Sends everything, shuts the providers down and returns the failed exports (expect none). */
+  async finish(): Promise<ExportResult[]> {
+    for (const p of this.providers.values()) await p.forceFlush();
+    for (const p of this.providers.values()) await p.shutdown();
+    return this.recorders.flatMap((r) => r.failures);
+  }
+}

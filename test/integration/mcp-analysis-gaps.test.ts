@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type HrTime, type Link, type Span, type Tracer } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callOk, connectHttp, type McpConnection } from '../helpers/mcp-client.js';
-import { RecordingExporter } from '../helpers/workload.js';
+import { ServiceProviders } from '../helpers/workload.js';
 
 /**
  * What the bulk MCP analyses must see, sent through the real OTel SDK:
@@ -23,24 +21,14 @@ const hr = (ns: bigint): HrTime => [Number(ns / 1_000_000_000n), Number(ns % 1_0
 
 let daemon: TestDaemon;
 let mcp: McpConnection;
-const recorders: RecordingExporter[] = [];
-const providers = new Map<string, BasicTracerProvider>();
+let providers: ServiceProviders;
 const now = Date.now();
 const t0 = BigInt(now - 110 * 60_000) * MS; // the sampling workload spans [t0, t0 + 100 min)
 const recent = BigInt(now - 5 * 60_000) * MS;
 
 function tracer(service: string): Tracer {
-  let p = providers.get(service);
-  if (!p) {
-    const recorder = new RecordingExporter(new OTLPTraceExporter({ url: daemon.tracesUrl, timeoutMillis: 30_000 }));
-    recorders.push(recorder);
-    p = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': service }),
-      spanProcessors: [new BatchSpanProcessor(recorder, { maxExportBatchSize: 1000, maxQueueSize: 20_000, scheduledDelayMillis: 60_000 })],
-    });
-    providers.set(service, p);
-  }
-  return p.getTracer('gaps');
+  providers ??= new ServiceProviders(() => new OTLPTraceExporter({ url: daemon.tracesUrl, timeoutMillis: 30_000 }));
+  return providers.provider(service).getTracer('gaps');
 }
 
 function span(service: string, name: string, kind: SpanKind, startNs: bigint, endNs: bigint, parent: Span | null, attributes: Attributes = {}, links: Link[] = []): Span {
@@ -100,9 +88,7 @@ beforeAll(async () => {
     root.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
     end(root);
   }
-  for (const p of providers.values()) await p.forceFlush();
-  for (const p of providers.values()) await p.shutdown();
-  expect(recorders.flatMap((r) => r.failures)).toEqual([]);
+  expect(await providers.finish()).toEqual([]);
   await daemon.service.store.flush();
   mcp = await connectHttp(daemon.apiUrl);
 }, 120_000);

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime, type Span } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { fillBulkStore } from '../helpers/bulk-store.js';
 import { makeTempDir, removeDir, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTool, connectHttp, resultBytes, type McpConnection } from '../helpers/mcp-client.js';
-import { RecordingExporter } from '../helpers/workload.js';
+import { ServiceProviders } from '../helpers/workload.js';
 
 /**
  * Every tool stays under the hard cap (24 KiB by default) on a store built to blow it: 1,000,000 spans
@@ -31,24 +30,9 @@ const bigSpanIds: string[] = [];
 const sizes: Record<string, number> = {};
 
 async function send(build: (provider: (service: string) => BasicTracerProvider) => void): Promise<void> {
-  const providers = new Map<string, BasicTracerProvider>();
-  const recorders: RecordingExporter[] = [];
-  build((service) => {
-    let p = providers.get(service);
-    if (!p) {
-      const recorder = new RecordingExporter(new OTLPTraceExporter({ url: daemon.tracesUrl, timeoutMillis: 30_000 }));
-      recorders.push(recorder);
-      p = new BasicTracerProvider({
-        resource: resourceFromAttributes({ 'service.name': service }),
-        spanProcessors: [new BatchSpanProcessor(recorder, { maxExportBatchSize: 2000, maxQueueSize: 20_000, scheduledDelayMillis: 60_000 })],
-      });
-      providers.set(service, p);
-    }
-    return p;
-  });
-  for (const p of providers.values()) await p.forceFlush();
-  for (const p of providers.values()) await p.shutdown();
-  expect(recorders.flatMap((r) => r.failures)).toEqual([]);
+  const providers = new ServiceProviders(() => new OTLPTraceExporter({ url: daemon.tracesUrl, timeoutMillis: 30_000 }), 2000);
+  build((service) => providers.provider(service));
+  expect(await providers.finish()).toEqual([]);
 }
 
 beforeAll(async () => {
