@@ -90,6 +90,14 @@ export class PackedSpans {
   get spanId(): Buffer {
     return this.buf.subarray(this.at, this.at + 8);
   }
+  /** spanId as 16 hex digits, without a Buffer view in between (read paths build thousands). */
+  get spanIdHex(): string {
+    return this.buf.toString('hex', this.at, this.at + 8);
+  }
+  /** parentSpanId as hex; "" for a root span. */
+  get parentSpanIdHex(): string {
+    return this.buf[this.at + 16] === 1 ? this.buf.toString('hex', this.at + 8, this.at + 16) : '';
+  }
   /** Empty for a root span. */
   get parentSpanId(): Buffer {
     return this.buf[this.at + 16] === 1 ? this.buf.subarray(this.at + 8, this.at + 16) : this.buf.subarray(0, 0);

@@ -249,7 +249,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   /** Spans from the packed headers; links of spans that have some (ingest flags them); details of error spans. */
   private pushHeaderSpans(traceId: string, packed: Buffer, detail: Exclude<TraceDetail, 'full'>, into: TraceSpan[]): void {
     for (const span = new PackedSpans(packed); span.next(); ) {
-      const s = timingSpan(traceId, span, this.serviceName(BigInt(span.serviceId)), this.spanName(BigInt(span.nameId)));
+      const s = timingSpan(traceId, span, this.lookupName(span.serviceId, this.stmt.services, 'service'), this.lookupName(span.nameId, this.stmt.spanNames, 'span'));
       if (detail === 'errors' && mayBeError(span)) {
         const d = decodeSpanDetailsFast(span.raw);
         s.attributes = d.attributes;
@@ -344,7 +344,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   }
 
   /** Names never change once assigned, so they are cached; a miss reloads the (small) dictionaries. */
-  private lookupName(id: bigint, all: Database.Statement, kind: 'service' | 'span'): string {
+  private lookupName(id: bigint | number, all: Database.Statement, kind: 'service' | 'span'): string {
     const key = Number(id) * 2 + (kind === 'service' ? 0 : 1);
     let name = this.names.get(key);
     if (name === undefined) {

@@ -6,13 +6,16 @@ import { SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type P
 import { SpanKind, StatusCode } from '../../model/span.js';
 
 const EMPTY: Attributes = Object.freeze({}) as Attributes;
+// Shared by every header-only span; whoever adds events or links assigns a new array.
+const NO_EVENTS = Object.freeze([]) as unknown as TraceSpan['events'];
+const NO_LINKS = Object.freeze([]) as unknown as TraceSpan['links'];
 
 /** A timing-only TraceSpan from a packed span's header (no protobuf decode). */
 export function timingSpan(traceId: string, span: PackedSpans, service: string, name: string): TraceSpan {
   return {
     traceId,
-    spanId: span.spanId.toString('hex'),
-    parentSpanId: span.parentSpanId.toString('hex'),
+    spanId: span.spanIdHex,
+    parentSpanId: span.parentSpanIdHex,
     service,
     name,
     kind: span.kind,
@@ -22,8 +25,8 @@ export function timingSpan(traceId: string, span: PackedSpans, service: string, 
     statusMessage: '',
     attributes: EMPTY,
     resource: EMPTY,
-    events: [],
-    links: [],
+    events: NO_EVENTS,
+    links: NO_LINKS,
   };
 }
 
