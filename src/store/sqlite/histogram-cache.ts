@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { MergedLatency, sparseFromEncoded, type SparseHistogram } from '../histograms/sparse-latency.js';
+import { MergedLatency } from '../histograms/sparse-latency.js';
+import { DecodedHistograms } from './decoded-histograms.js';
 
 const MINUTE_NS = 60_000_000_000n;
 
@@ -12,30 +13,23 @@ export interface HistogramStatements {
   allHourCounts: Database.Statement;
 }
 
-interface Entry {
-  count: number;
-  sparse: SparseHistogram;
-}
-
 /**
  * Merges stored latency histograms over a time range: whole hours from the hourly rows, the ragged edges
  * from the minute rows. A minute is included when it starts inside [startNs, endNs): adjacent windows
  * (a window and its compare_to "previous") never count the same minute twice, and a window ending now
- * includes the current minute. Decoded histograms are cached in sparse form keyed by (series, bucket) and reused while
- * the stored row's count is unchanged: the writer only ever adds to a bucket, so an equal count means
- * equal content, and a late span for an old minute simply invalidates that one entry. Bounded: the
- * oldest entries are dropped beyond `maxEntries` (Map iteration order is insertion order).
+ * includes the current minute. Decoding goes through DecodedHistograms (reused while a row's count is
+ * unchanged).
  */
 export class HistogramCache {
-  /** Keyed by cacheKey(unit, series, bucket): numbers, not strings (a 24 h merge looks up ~10^5 keys). */
-  private readonly entries = new Map<number, Entry>();
+  private readonly decoded: DecodedHistograms;
   /** The all-series count scans read as plain number arrays: no row objects, no BigInts per row. */
   private readonly allCounts: { h: Database.Statement; m: Database.Statement };
 
   constructor(
     private readonly stmt: HistogramStatements,
-    private readonly maxEntries = 200_000,
+    maxEntries = 200_000,
   ) {
+    this.decoded = new DecodedHistograms(stmt.latencyMinuteHist, stmt.latencyHourHist, maxEntries);
     const plain = (st: Database.Statement): Database.Statement => st.database.prepare(st.source).raw(true).safeIntegers(false);
     this.allCounts = { h: plain(stmt.allHourCounts), m: plain(stmt.allMinuteCounts) };
   }
@@ -44,7 +38,7 @@ export class HistogramCache {
     for (const [unit, from, to] of pieces(startNs, endNs)) {
       const counts = unit === 'h' ? this.stmt.latencyHourCounts : this.stmt.latencyMinuteCounts;
       for (const row of counts.all(seriesId, from, to) as { bucket: bigint; count: bigint }[]) {
-        const sparse = this.sparse(unit, seriesId, row.bucket, row.count);
+        const sparse = this.decoded.get(unit, seriesId, row.bucket, row.count);
         if (sparse) into.add(sparse);
       }
     }
@@ -76,14 +70,14 @@ export class HistogramCache {
         if (merged === null || done.has(seriesId)) continue;
         const hourCount = wholeHour?.get(seriesId);
         if (hourCount !== undefined && hourCount === minuteSums.get(seriesId)) {
-          const sparse = this.sparseAt('h', seriesId, Math.floor(hour), hourCount);
+          const sparse = this.decoded.get('h', seriesId, Math.floor(hour), hourCount);
           if (sparse) {
             merged.add(sparse);
             done.add(seriesId);
             continue;
           }
         }
-        const sparse = this.sparseAt(unit, seriesId, bucket, count);
+        const sparse = this.decoded.get(unit, seriesId, bucket, count);
         if (sparse) merged.add(sparse);
       }
     }
@@ -96,25 +90,6 @@ export class HistogramCache {
     const out = new Map<number, number>();
     for (const [seriesId, , count] of this.allCounts.h.all(hour, hour + 1) as [number, number, number][]) out.set(seriesId, count);
     return out;
-  }
-
-  private sparse(unit: 'h' | 'm', seriesId: bigint, bucket: bigint, count: bigint): SparseHistogram | null {
-    return this.sparseAt(unit, Number(seriesId), Number(bucket), Number(count));
-  }
-
-  private sparseAt(unit: 'h' | 'm', seriesId: number, bucket: number, count: number): SparseHistogram | null {
-    // Buckets are minute or hour numbers since 1970, below 2^26 until 2097; series ids below 2^26 keep keys exact.
-    const key = (seriesId * 2 + (unit === 'h' ? 1 : 0)) * 2 ** 26 + bucket;
-    let entry = this.entries.get(key);
-    if (entry === undefined || entry.count !== count) {
-      const hist = (unit === 'h' ? this.stmt.latencyHourHist : this.stmt.latencyMinuteHist).get(seriesId, bucket) as { hist: string } | undefined;
-      if (!hist) return null;
-      entry = { count, sparse: sparseFromEncoded(hist.hist) };
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as number);
-    }
-    return entry.sparse;
   }
 }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HDR_LAYOUT } from '../histograms/latency-hdr.js';
-import { sparseFromEncoded, type SparseHistogram } from '../histograms/sparse-latency.js';
+import { DecodedHistograms } from './decoded-histograms.js';
 import type { LatencyBuckets, LatencyStep, LatencyTimeline, LatencyTimelineQuery, LatencyTimelineReader } from '../ports.js';
 import { TIMELINE_SQL } from './sql.js';
 
@@ -28,21 +28,21 @@ interface StepAcc {
  * Per-step count, errors and merged HDR buckets per (service, span name, kind), for anomaly detection,
  * window comparison (one step = one window) and throughput trends. One indexed range read of (bucket,
  * count) per stored series; a minute belongs to the step containing its start, and steps are aligned to
- * the epoch so that the same minute-of-day lines up across days. Decoded histograms are cached while the
- * stored count is unchanged (the writer only adds, so equal count means equal content), which makes the
- * repeated polling an agent does for anomalies cost no decoding.
+ * the epoch so that the same minute-of-day lines up across days. Histograms are decoded through
+ * DecodedHistograms, so the repeated polling an agent does for anomalies costs no decoding.
  */
 export class SqliteLatencyTimeline implements LatencyTimelineReader {
   private readonly stmt: Statements;
-  private readonly decoded = new Map<string, { count: bigint; sparse: SparseHistogram }>();
+  private readonly decoded: DecodedHistograms;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly maxCached = 100_000,
+    maxCached = 100_000,
   ) {
     this.stmt = Object.fromEntries(
       Object.entries(TIMELINE_SQL).map(([key, sql]) => [key, db.prepare(sql).safeIntegers(true)]),
     ) as Statements;
+    this.decoded = new DecodedHistograms(this.stmt.minuteHist, this.stmt.hourHist, maxCached);
   }
 
   async latencyTimeline(q: LatencyTimelineQuery): Promise<LatencyTimeline[] | null> {
@@ -87,7 +87,7 @@ export class SqliteLatencyTimeline implements LatencyTimelineReader {
         const count = Number(row.count);
         step.count += count;
         if (s.is_error === 1n) step.errors += count;
-        const sparse = step.buckets ? this.sparse(hourly, s.id, row.bucket, row.count) : null;
+        const sparse = step.buckets ? this.decoded.get(hourly ? 'h' : 'm', s.id, row.bucket, row.count) : null;
         if (step.buckets && sparse) {
           for (let i = 0; i < sparse.indexes.length; i++) {
             const index = sparse.indexes[i] as number;
@@ -107,20 +107,6 @@ export class SqliteLatencyTimeline implements LatencyTimelineReader {
       out.push({ service: services.get(entry.service) ?? '', operation: spanNames.get(entry.name) ?? '', kind: entry.kind, steps });
     }
     return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.operation < b.operation ? -1 : a.operation > b.operation ? 1 : a.kind - b.kind));
-  }
-
-  private sparse(hourly: boolean, seriesId: bigint, bucket: bigint, count: bigint): SparseHistogram | null {
-    const key = `${hourly ? 'h' : 'm'}${seriesId}:${bucket}`;
-    let entry = this.decoded.get(key);
-    if (entry === undefined || entry.count !== count) {
-      const row = (hourly ? this.stmt.hourHist : this.stmt.minuteHist).get(seriesId, bucket) as { hist: string } | undefined;
-      if (!row) return null;
-      entry = { count, sparse: sparseFromEncoded(row.hist) };
-      this.decoded.delete(key);
-      this.decoded.set(key, entry);
-      if (this.decoded.size > this.maxCached) this.decoded.delete(this.decoded.keys().next().value as string);
-    }
-    return entry.sparse;
   }
 
   close(): void {

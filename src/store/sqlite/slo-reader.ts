@@ -1,30 +1,25 @@
 import type Database from 'better-sqlite3';
 import { READER_SQL } from './sql.js';
 import { HDR_HIGHEST_US, HDR_LAYOUT } from '../histograms/latency-hdr.js';
-import { MergedLatency, sparseFromEncoded, type SparseHistogram } from '../histograms/sparse-latency.js';
+import { MergedLatency, type SparseHistogram } from '../histograms/sparse-latency.js';
+import { DecodedHistograms } from './decoded-histograms.js';
 import type { SloBucket, SloBucketQuery, SloBucketResult, SloEventReader } from '../ports.js';
 
 const PICK = ['serviceIdByName', 'spanNames', 'latencySeriesFor', 'latencyMinuteCounts', 'latencyHourCounts', 'latencyMinuteHist', 'latencyHourHist'] as const;
 type Statements = Record<(typeof PICK)[number], Database.Statement>;
 
-interface Entry {
-  count: bigint;
-  sparse: SparseHistogram;
-}
-
 /**
  * Per-minute (and, beyond minute retention, per-hour) request counts of an SLO's operations from the HDR
- * latency series, with the count at or below each latency threshold. Decoded histograms are cached
- * keyed by (series, bucket) and reused while the stored count is unchanged (the writer only adds to a
- * bucket, so an equal count means equal content), so re-evaluating a 30-day SLO decodes only the
- * buckets that changed. Bounded: the oldest entries go beyond `maxEntries`.
+ * latency series, with the count at or below each latency threshold. Histograms are decoded through
+ * DecodedHistograms, so re-evaluating a 30-day SLO decodes only the buckets that changed.
  */
 export class SqliteSloReader implements SloEventReader {
   private readonly stmt: Statements;
-  private readonly entries = new Map<number, Entry>();
+  private readonly decoded: DecodedHistograms;
 
-  constructor(db: Database.Database, private readonly maxEntries = 100_000) {
+  constructor(db: Database.Database, maxEntries = 100_000) {
     this.stmt = Object.fromEntries(PICK.map((k) => [k, db.prepare(READER_SQL[k]).safeIntegers(true)])) as Statements;
+    this.decoded = new DecodedHistograms(this.stmt.latencyMinuteHist, this.stmt.latencyHourHist, maxEntries);
   }
 
   async sloBuckets(q: SloBucketQuery): Promise<SloBucketResult> {
@@ -51,7 +46,7 @@ export class SqliteSloReader implements SloEventReader {
       for (const [unit, from, to] of ranges) {
         const counts = unit === 'h' ? this.stmt.latencyHourCounts : this.stmt.latencyMinuteCounts;
         for (const row of counts.all(s.id, from, to) as { bucket: bigint; count: bigint }[]) {
-          const sparse = this.sparse(unit, s.id, row.bucket, row.count);
+          const sparse = this.decoded.get(unit, s.id, row.bucket, row.count);
           if (!sparse) continue;
           const minute = unit === 'h' ? Number(row.bucket) * 60 : Number(row.bucket);
           const key = `${op}:${unit}:${minute}`;
@@ -65,21 +60,6 @@ export class SqliteSloReader implements SloEventReader {
       }
     }
     return { serviceKnown: true, operations, buckets: [...buckets.values()].sort((a, b) => a.minute - b.minute || a.op - b.op), latency };
-  }
-
-  private sparse(unit: 'h' | 'm', seriesId: bigint, bucket: bigint, count: bigint): SparseHistogram | null {
-    // Series ids stay below 2^20 and minutes below 2^32 (as in latency-store.ts): an exact double.
-    const key = (Number(seriesId) * 2 ** 32 + Number(bucket)) * 2 + (unit === 'h' ? 1 : 0);
-    let entry = this.entries.get(key);
-    if (entry === undefined || entry.count !== count) {
-      const row = (unit === 'h' ? this.stmt.latencyHourHist : this.stmt.latencyMinuteHist).get(seriesId, bucket) as { hist: string } | undefined;
-      if (!row) return null;
-      entry = { count, sparse: sparseFromEncoded(row.hist) };
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as number);
-    }
-    return entry.sparse;
   }
 }
 
