@@ -2,7 +2,7 @@
  * What the metrics queries need from a store (the store implements it; MCP tools and the read API call
  * the analysis functions with it). Promises so that a remote backend can implement the same port.
  */
-import type { Labels, MetricType, PointValue, Temporality } from '../model/metric.js';
+import type { Labels, MetricDescriptor, MetricType, PointValue, Temporality } from '../model/metric.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -61,13 +61,7 @@ export interface LabelSummary {
   valuesTruncated: boolean;
 }
 
-export interface MetricSummary {
-  name: string;
-  type: MetricType;
-  unit: string;
-  description: string;
-  monotonic: boolean;
-  temporality: Temporality;
+export interface MetricSummary extends MetricDescriptor {
   seriesCount: number;
   labels: LabelSummary[];
 }

@@ -1,7 +1,7 @@
 import { aggregateCriticalPaths, findBottlenecks } from '../analysis/critical-path-aggregate.js';
 import { groupErrors } from '../analysis/errors.js';
 import { evaluateSlo } from '../analysis/slo-events.js';
-import { compareOperations } from '../analysis/window-compare.js';
+import { compareOperations, type SideOperation } from '../analysis/window-compare.js';
 import type { McpDeps } from './deps.js';
 import { cacheAnswer } from './domain-cache.js';
 import { inferenceAnswer } from './domain-inference.js';
@@ -31,6 +31,18 @@ export interface ReportScope {
   /** Services the report looks at: the one asked for, or the busiest few. */
   services: string[];
   service: string | undefined;
+  /** A service's operations over `range`, read once for every section that needs them. */
+  currentOps: (service: string) => Promise<SideOperation[]>;
+}
+
+export function reportScope(deps: McpDeps, range: ResolvedRange, services: string[], service: string | undefined): ReportScope {
+  const read = new Map<string, Promise<SideOperation[]>>();
+  const currentOps = (name: string): Promise<SideOperation[]> => {
+    let ops = read.get(name);
+    if (ops === undefined) read.set(name, (ops = windowOperations(deps, name, undefined, range)));
+    return ops;
+  };
+  return { deps, range, services, service, currentOps };
 }
 
 const pct = (x: number): string => `${round(x * 100, 3)}%`;
@@ -73,12 +85,12 @@ export async function alertsSection({ deps }: ReportScope): Promise<Section> {
 }
 
 /** The window against the one just before it, per operation (REG-v1 verdicts from compare_windows). */
-export async function regressionSection({ deps, range, services }: ReportScope): Promise<Section> {
+export async function regressionSection({ deps, range, services, currentOps }: ReportScope): Promise<Section> {
   const previous = toResolved({ startMs: 2 * range.startMs - range.endMs, endMs: range.startMs });
   const findings: Finding[] = [];
   let compared = 0;
   for (const service of services) {
-    const [before, now] = await Promise.all([windowOperations(deps, service, undefined, previous), windowOperations(deps, service, undefined, range)]);
+    const [before, now] = await Promise.all([windowOperations(deps, service, undefined, previous), currentOps(service)]);
     const rows = compareOperations(before, now);
     compared += rows.length;
     for (const r of rows.filter((x) => x.verdict === 'regression').sort((a, b) => (b.p95DeltaMs ?? 0) - (a.p95DeltaMs ?? 0)).slice(0, 3)) {
@@ -94,10 +106,10 @@ export async function regressionSection({ deps, range, services }: ReportScope):
 }
 
 /** Where requests to the first service's entry operation wait (AGG-v1 over a small sample). */
-export async function bottleneckSection({ deps, range, services }: ReportScope): Promise<Section> {
+export async function bottleneckSection({ deps, range, services, currentOps }: ReportScope): Promise<Section> {
   const service = services[0];
   if (service === undefined) return { summary: 'no traffic in the window', findings: [] };
-  const root = entryOperation(await windowOperations(deps, service, undefined, range));
+  const root = entryOperation(await currentOps(service));
   if (root === undefined) return { summary: `no operations of ${service}`, findings: [] };
   const sample = await sampleTraces(deps, { service, operation: root, maxTraces: 300 }, range, 'timing');
   const agg = aggregateCriticalPaths(sample.traces, { rootService: service, rootName: root, callPathLimit: 0, rootEndWindow: { startNs: range.startNs, endNs: range.endNs } });

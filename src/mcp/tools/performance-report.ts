@@ -6,7 +6,7 @@ import { boundedResult, budgetInput, budgetOf, clipText, metaSchema } from '../r
 import { resolveRange, timeInput } from '../time-input.js';
 import {
   alertsSection, bottleneckSection, busiestServices, domainSection, errorSection, regressionSection, sloSection,
-  type Finding, type ReportScope, type Section,
+  reportScope, type Finding, type Section,
 } from '../report-sections.js';
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
@@ -35,7 +35,7 @@ export function registerPerformanceReport(server: McpServer, deps: McpDeps): voi
     async (args) => {
       const range = resolveRange(args, deps.now(), 3_600_000);
       const services = args.service !== undefined ? [args.service] : await busiestServices(deps, range, 3);
-      const scope: ReportScope = { deps, range, services, service: args.service };
+      const scope = reportScope(deps, range, services, args.service);
       const parts: [string, () => Promise<Section>][] = [
         ['slo', () => sloSection(scope)],
         ['alerts', () => alertsSection(scope)],

@@ -38,15 +38,20 @@ export class Retention {
       'deleteLatencyHoursBefore',
       'serviceIds',
       'maxChunkId',
+      'pageCount',
+      'freelistCount',
     ] as const;
     this.stmt = Object.fromEntries(pick.map((k) => [k, db.prepare(WRITER_SQL[k])])) as typeof this.stmt;
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
   }
 
+  private readonly pageSize: number;
+
+  /** Prepared once: the writer asks after every commit whether the store is past its size limit. */
   liveBytes(): number {
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    const size = this.db.pragma('page_size', { simple: true }) as number;
-    return (pages - free) * size;
+    const pages = (this.stmt.pageCount.get() as { page_count: number }).page_count;
+    const free = (this.stmt.freelistCount.get() as { freelist_count: number }).freelist_count;
+    return (pages - free) * this.pageSize;
   }
 
   /** One bounded unit of work; returns true while more remains. */
