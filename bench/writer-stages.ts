@@ -1,7 +1,9 @@
 /**
  * Where the writer thread's time goes, measured in-process on one thread (no transport, no worker
  * hand-off), with the same pre-encoded requests as bench/ingest.ts:
- *   writer   SqliteSpanWriter.writeBatch (group commit) + LatencyStore.flush every 2 s, as the worker runs them
+ *   decode   what the receiving thread does per span: decode, validate and flatten for the hand-off
+ *   writer   rebuilding the hand-off + SqliteSpanWriter.writeBatch (group commit) + LatencyStore.flush every
+ *            2 s, as the writer thread runs them (with its automatic checkpoint: no checkpoint thread here)
  *   sql      SQLite alone: one row per span (the layout packing replaced), packed trace chunks, then
  *            + trace_search, on fresh databases
  *   hdr      the cost of one latency histogram: allocate, encode (compress), decode
@@ -19,8 +21,7 @@ import { SqliteSpanWriter } from '../src/store/sqlite/span-writer.js';
 import { WRITER_SQL } from '../src/store/sqlite/sql.js';
 import { packOperations, packSpans, type OperationStats, type SpanToPack } from '../src/store/sqlite/span-pack.js';
 import { decodeHistogram, encodeHistogram, newLatencyHistogram } from '../src/store/histograms/latency-hdr.js';
-import { decodeTracesRequest } from '../src/codec/traces-decode.js';
-import type { DecodedTraces } from '../src/model/decoded.js';
+import { decodeForWriter, unflattenDecoded, type TransferredTraces } from '../src/store/sqlite/decoded-transfer.js';
 import { DEFAULT_SHAPE } from './lib/otlp-payload.js';
 import { Lane, runNonce } from './lib/request-template.js';
 
@@ -36,18 +37,20 @@ const batchRequests = Number(opts['batch-requests']);
 const shape = { ...DEFAULT_SHAPE, spansPerRequest: Number(opts['spans-per-request']) };
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-/** Fresh decoded batches: each request gets new ids and current timestamps, like real traffic. */
-function* batches(): Generator<{ decoded: DecodedTraces[]; spans: number; decodeMs: number }> {
+/**
+ * Fresh decoded batches: each request gets new ids and current timestamps, like real traffic. Decoded
+ * as the receiving thread does it (decoded-transfer.ts), without redaction.
+ */
+function* batches(): Generator<{ decoded: TransferredTraces[]; spans: number; decodeMs: number }> {
   const lanes = Array.from({ length: batchRequests }, (_, k) => new Lane(k, shape, runNonce(), BigInt(Date.now()) * 1_000_000n, 3, 3));
   for (let done = 0; done < totalSpans; ) {
-    const decoded: DecodedTraces[] = [];
+    const decoded: TransferredTraces[] = [];
     let spans = 0;
     let decodeMs = 0;
     for (const lane of lanes) {
-      // Copy: the lane patches its buffer in place on the next request, the decoded views must stay valid.
-      const body = Buffer.from(lane.next().body);
+      const body = lane.next().body;
       const t = performance.now();
-      const d = decodeTracesRequest(body);
+      const d = decodeForWriter({ encoding: 'protobuf', body }, undefined);
       decodeMs += performance.now() - t;
       decoded.push(d);
       spans += d.spanCount;
@@ -82,7 +85,7 @@ function writerStage(): Record<string, number> {
     for (const b of batches()) {
       decodeMs += b.decodeMs;
       const t = performance.now();
-      writer.writeBatch(b.decoded, Date.now());
+      writer.writeBatch(b.decoded.map(unflattenDecoded), Date.now());
       const dt = performance.now() - t;
       writeMs += dt;
       maxBatchMs = Math.max(maxBatchMs, dt);
@@ -132,7 +135,7 @@ function sqlStage(level: Level): number {
     for (const b of batches()) {
       const t = performance.now();
       db.transaction(() => {
-        for (const d of b.decoded) {
+        for (const d of b.decoded.map(unflattenDecoded)) {
           const byTrace = new Map<string, SpanToPack[]>();
           for (const r of d.resources) {
             const serviceId = id(r.serviceName);

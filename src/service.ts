@@ -109,6 +109,7 @@ export async function startSpanlens(config: SpanlensConfig, logger: Logger, runt
       cacheKiB: budget.writerCacheKiB,
       metrics: { maxSeries: config.metrics.maxSeries, maxBatchPoints: config.metrics.maxBatchPoints },
       latencyFlushIntervalMs: config.latency.flushInterval,
+      checkpointIntervalMs: config.storage.checkpointInterval,
       retentionIntervalMs: config.storage.retention.checkInterval,
       redaction: config.redaction,
     },

@@ -63,6 +63,13 @@ export function emptyCounts(): RedactionCounts {
   return { key: 0, email: 0, card: 0, bearer: 0, jwt: 0, db_statement: 0, url_query: 0, custom: 0 };
 }
 
+/** Counts of two redactors (one per thread that redacts) added up. */
+export function addRedactionCounts(a: RedactionCounts, b: RedactionCounts | undefined): RedactionCounts {
+  const sum = { ...a };
+  if (b) for (const kind of Object.keys(sum) as (keyof RedactionCounts)[]) sum[kind] += b[kind];
+  return sum;
+}
+
 /** Luhn checksum over the digits of `text` (separators ignored); cards are 13–19 digits. */
 export function luhnValid(text: string): boolean {
   let sum = 0;

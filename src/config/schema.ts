@@ -76,6 +76,11 @@ export const configSchema = z
           .prefault({}),
         /** Most spans per group-committed transaction. */
         maxBatchSpans: z.number().int().min(1).default(20_000),
+        /**
+         * How often a background thread copies the WAL into the database (PASSIVE checkpoints), sparing
+         * the writer that work; 0 leaves it all to the writer's automatic checkpoint.
+         */
+        checkpointInterval: duration.prefault('250ms'),
         /** Recently stored span ids remembered to drop client re-sends. */
         dedupWindowSpans: z.number().int().min(0).default(200_000),
         /**

@@ -24,6 +24,8 @@ export interface DecodedSpan {
 export interface DecodedScope {
   /** InstrumentationScope bytes, or null when the sender left the scope unset. */
   raw: Uint8Array | null;
+  /** Digest of schemaUrl and raw that the store deduplicates by, when computed before the writer. */
+  digest?: Uint8Array;
   schemaUrl: string;
   spans: DecodedSpan[];
 }
@@ -31,6 +33,8 @@ export interface DecodedScope {
 export interface DecodedResource {
   /** Resource bytes, or null when unset. */
   raw: Uint8Array | null;
+  /** Digest of schemaUrl and raw that the store deduplicates by, when computed before the writer. */
+  digest?: Uint8Array;
   schemaUrl: string;
   serviceName: string;
   scopes: DecodedScope[];

@@ -32,6 +32,8 @@ export class NameDictionary {
   }
 }
 
+export const BLOB_DIGEST_BYTES = 20;
+
 /** Deduplicates resources and scopes by a digest of their exact bytes; a bounded cache in front of a UNIQUE column. */
 export class BlobDictionary {
   private cache = new Map<string, number>();
@@ -46,6 +48,7 @@ export class BlobDictionary {
     this.select = db.prepare(selectSql);
   }
 
+  /** BLOB_DIGEST_BYTES long. */
   static digest(schemaUrl: string, raw: Uint8Array | null): Buffer {
     const hash = createHash('sha1');
     hash.update(schemaUrl);

@@ -46,6 +46,22 @@ export interface SpanToPack {
   flags?: number;
 }
 
+// Buffer#writeBigUInt64LE allocates intermediate BigInts: ~150 ns a call against ~20 ns through a
+// typed-array store and a byte copy, twice per span on the writer thread.
+const U64 = new BigUint64Array(1);
+const U64_BYTES = new Uint8Array(U64.buffer);
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Little-endian, as writeBigUInt64LE; `value` is a u64 (decoded from a fixed64). */
+function writeU64(out: Buffer, value: bigint, at: number): void {
+  if (!LITTLE_ENDIAN_HOST) {
+    out.writeBigUInt64LE(value, at);
+    return;
+  }
+  U64[0] = value;
+  for (let i = 0; i < 8; i++) out[at + i] = U64_BYTES[i] as number;
+}
+
 export function packSpans(spans: readonly SpanToPack[]): Buffer {
   let size = 0;
   for (const s of spans) size += PACKED_SPAN_HEADER_BYTES + s.raw.byteLength;
@@ -63,8 +79,8 @@ export function packSpans(spans: readonly SpanToPack[]): Buffer {
     out.writeUInt32LE(s.nameId, at + 24);
     out.writeUInt32LE(s.resourceId, at + 28);
     out.writeUInt32LE(s.scopeId, at + 32);
-    out.writeBigUInt64LE(s.startNs, at + 36);
-    out.writeBigUInt64LE(s.endNs, at + 44);
+    writeU64(out, s.startNs, at + 36);
+    writeU64(out, s.endNs, at + 44);
     out.writeUInt32LE(s.raw.byteLength, at + 52);
     out.set(s.raw, at + PACKED_SPAN_HEADER_BYTES);
     at += PACKED_SPAN_HEADER_BYTES + s.raw.byteLength;

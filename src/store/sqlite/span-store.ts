@@ -1,8 +1,12 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnStoreWorker } from './worker-spawn.js';
 import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../../pipeline/errors.js';
 import type { ExportOutcome, MetricsConsumer, OtlpExportRequest, TracesConsumer } from '../../pipeline/consumer.js';
 import type { FromWriter, ToWriter, WriterStats, WriterWorkerData } from './worker-protocol.js';
+import { decodeForWriter, transferList } from './decoded-transfer.js';
+import { Redactor } from '../../codec/redact.js';
+import { addRedactionCounts } from '../../codec/redact-values.js';
 
 interface Pending {
   resolve: (value: FromWriter) => void;
@@ -26,11 +30,15 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
   private closing = false;
   private restarts = 0;
   private lastError = '';
+  /** Spans are redacted on this thread, with the decode (decoded-transfer.ts); metric labels in the writer. */
+  private readonly redactor: Redactor | undefined;
 
   constructor(
     private readonly settings: WriterWorkerData,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.redactor = settings.redaction?.enabled === true ? new Redactor(settings.redaction) : undefined;
+  }
 
   get healthy(): boolean {
     return this.worker !== undefined && !this.closing;
@@ -46,18 +54,24 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
 
   /** Same contract as consumeTraces: the metrics series store lives in the same database and writer thread. */
   consumeMetrics(request: OtlpExportRequest): Promise<ExportOutcome> {
-    return this.export('exportMetrics', request);
-  }
-
-  consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
-    return this.export('export', request);
-  }
-
-  private export(type: 'export' | 'exportMetrics', request: OtlpExportRequest): Promise<ExportOutcome> {
     // Copy into a buffer this store owns outright, so it can be transferred to the worker without a second copy.
     const body = new Uint8Array(request.body.byteLength);
     body.set(request.body);
-    return this.call({ type, id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]).then(
+    return this.answer(this.call({ type: 'exportMetrics', id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]));
+  }
+
+  consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
+    let traces;
+    try {
+      traces = decodeForWriter(request, this.redactor);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.answer(this.call({ type: 'export', id: 0, traces }, transferList(traces)));
+  }
+
+  private answer(reply: Promise<FromWriter>): Promise<ExportOutcome> {
+    return reply.then(
       (reply) => {
         if (reply.type === 'exported') {
           this.lastError = '';
@@ -79,7 +93,9 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
 
   async stats(): Promise<WriterStats | undefined> {
     const reply = await this.call({ type: 'stats', id: 0 });
-    return reply.type === 'done' ? reply.stats : undefined;
+    if (reply.type !== 'done' || reply.stats === undefined) return undefined;
+    const redactions = this.redactor && addRedactionCounts(this.redactor.counts, reply.stats.redactions);
+    return redactions ? { ...reply.stats, redactions } : reply.stats;
   }
 
   /** Idempotent: drains the queue, flushes histograms, checkpoints the WAL and stops the worker. */
@@ -109,7 +125,7 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
   }
 
   private spawn(): Promise<void> {
-    const worker = createWriterWorker(this.settings);
+    const worker = spawnStoreWorker('writer-worker', this.settings);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: FromWriter) => {
@@ -124,6 +140,10 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
         }
         if (message.type === 'fatal') {
           reject(new Error(`cannot open the span store in ${this.settings.dataDir}: ${message.message}`));
+          return;
+        }
+        if (message.type === 'warning') {
+          this.logger.warn(message.message);
           return;
         }
         const pending = this.pending.get(message.id);
@@ -152,18 +172,4 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
       });
     });
   }
-}
-
-/**
- * Built code runs the compiled worker. From TypeScript sources (tests, `tsx src/main.ts`) the worker
- * registers tsx through its API before importing the entry: on Node 20 hooks registered by a worker's
- * `--import` are not applied to the worker's own entry module.
- */
-function createWriterWorker(workerData: WriterWorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./writer-worker.js', import.meta.url), { workerData });
-  }
-  const entry = JSON.stringify(new URL('./writer-worker.ts', import.meta.url).href);
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
 }

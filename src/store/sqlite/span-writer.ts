@@ -121,13 +121,13 @@ export class SqliteSpanWriter {
       let count = 0;
       for (const resource of request.resources) {
         const serviceId = this.services.idFor(resource.serviceName);
-        const resourceId = this.resources.idFor(BlobDictionary.digest(resource.schemaUrl, resource.raw), [
+        const resourceId = this.resources.idFor(resource.digest ? asBuffer(resource.digest) : BlobDictionary.digest(resource.schemaUrl, resource.raw), [
           serviceId,
           resource.schemaUrl,
           resource.raw ? asBuffer(resource.raw) : null,
         ]);
         for (const scope of resource.scopes) {
-          const scopeId = this.scopes.idFor(BlobDictionary.digest(scope.schemaUrl, scope.raw), [
+          const scopeId = this.scopes.idFor(scope.digest ? asBuffer(scope.digest) : BlobDictionary.digest(scope.schemaUrl, scope.raw), [
             scope.schemaUrl,
             scope.raw ? asBuffer(scope.raw) : null,
           ]);

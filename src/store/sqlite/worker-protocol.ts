@@ -1,4 +1,5 @@
 import type { OtlpEncoding } from '../../model/otlp.js';
+import type { TransferredTraces } from './decoded-transfer.js';
 import type { SpanWriterSettings } from './span-writer.js';
 import type { RetentionSettings } from './retention.js';
 import type { MetricStoreSettings } from './metric-writer.js';
@@ -12,6 +13,8 @@ export interface WriterWorkerData {
   /** Most spans written in one transaction (group commit bound). */
   maxBatchSpans: number;
   latencyFlushIntervalMs: number;
+  /** Period of the background WAL checkpoints (checkpoint-worker.ts); 0 = none. */
+  checkpointIntervalMs: number;
   retentionIntervalMs: number;
   /** The metrics series store; defaults apply when absent. */
   metrics?: MetricStoreSettings;
@@ -19,12 +22,12 @@ export interface WriterWorkerData {
   maxPages?: number;
   /** Writer page cache in KiB (default 64 MiB), scaled down with limits.memory. */
   cacheKiB?: number;
-  /** Redaction before anything is stored; absent means off. */
+  /** Redaction before anything is stored (spans on the receiving thread, metric labels here); absent means off. */
   redaction?: RedactionSettings;
 }
 
 export type ToWriter =
-  | { type: 'export'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
+  | { type: 'export'; id: number; traces: TransferredTraces }
   | { type: 'exportMetrics'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
   | { type: 'flush'; id: number }
   | { type: 'stats'; id: number }
@@ -45,6 +48,7 @@ export interface WriterStats {
 export type FromWriter =
   | { type: 'ready'; recoveredSpans: number }
   | { type: 'fatal'; message: string }
+  | { type: 'warning'; message: string }
   | { type: 'exported'; id: number; accepted: number; rejected: number; message: string }
   | { type: 'failed'; id: number; permanent: boolean; message: string; reason?: WriteFailure }
   | { type: 'done'; id: number; stats?: WriterStats };

@@ -1,17 +1,19 @@
 /**
- * The SQLite writer thread. It owns the only write connection: decodes export requests, writes them in
- * group-committed transactions, keeps the latency histograms and runs retention, so that none of this
- * blocks the receivers' event loop. Each export is answered only after its transaction commits.
+ * The SQLite writer thread. It owns the only write connection: writes trace exports (decoded on the
+ * receiving thread, decoded-transfer.ts) and metric exports in group-committed transactions, keeps the
+ * latency histograms and runs retention, so that none of this blocks the receivers' event loop; a
+ * checkpoint thread of its own copies the WAL back (checkpoint-worker.ts). Each export is answered only
+ * after its transaction commits.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { openWriterDb } from './open.js';
+import { openWriterDb, spansDbPath, walBudgetPages } from './open.js';
+import { spawnStoreWorker } from './worker-spawn.js';
+import type { CheckpointWorkerData, FromCheckpointer, ToCheckpointer } from './checkpoint-worker.js';
 import { SqliteSpanWriter } from './span-writer.js';
 import { Retention } from './retention.js';
 import { writeFailure, type FromWriter, type ToWriter, type WriterWorkerData } from './worker-protocol.js';
-import { decodeTracesRequest } from '../../codec/traces-decode.js';
-import { MalformedProtobufError } from '../../codec/wire-reader.js';
-import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
+import { unflattenDecoded } from './decoded-transfer.js';
 import type { DecodedTraces } from '../../model/decoded.js';
 import { MetricIngest } from './metric-ingest.js';
 import { DEFAULT_METRIC_STORE_SETTINGS } from './metric-writer.js';
@@ -23,22 +25,51 @@ const settings = workerData as WriterWorkerData;
 
 type ExportMessage = Extract<ToWriter, { type: 'export' }>;
 
-// Redaction runs here, inside the decode walk, because only the stored units (span, resource, scope)
-// need re-encoding when something matches, and JSON has become protobuf by then (bench/redaction.ts).
+// Spans arrive decoded and redacted (decoded-transfer.ts); metric labels are redacted here.
 const redactor = settings.redaction?.enabled === true ? new Redactor(settings.redaction) : undefined;
 
 function send(message: FromWriter): void {
   port?.postMessage(message);
 }
 
-function decode(message: ExportMessage): DecodedTraces {
-  const body = Buffer.from(message.body);
-  if (message.encoding === 'protobuf') return decodeTracesRequest(body, redactor);
-  const { proto, rejected, reasons } = transcodeTracesJson(body);
-  const decoded = decodeTracesRequest(Buffer.from(proto.buffer, proto.byteOffset, proto.byteLength), redactor);
-  decoded.rejected += rejected;
-  decoded.reasons.unshift(...reasons);
-  return decoded;
+let checkpointer: Worker | undefined;
+
+function startCheckpointer(intervalMs: number): void {
+  const data: CheckpointWorkerData = { dbPath: spansDbPath(settings.dataDir), intervalMs, walPages: Math.floor(walBudgetPages(db, settings.retention.maxBytes) / 2) };
+  const worker = spawnStoreWorker('checkpoint-worker', data);
+  worker.on('message', (message: FromCheckpointer) => {
+    if (message.type === 'caughtUp') finishCheckpoint();
+    else if (message.type === 'error') send({ type: 'warning', message: `background checkpoint failed: ${message.message}` });
+  });
+  // Without it the writer's own automatic checkpoint does all the work: slower, never unsafe.
+  worker.on('error', (err) => send({ type: 'warning', message: `checkpoint thread stopped: ${err.message}` }));
+  worker.on('exit', () => {
+    if (checkpointer === worker) checkpointer = undefined;
+  });
+  checkpointer = worker;
+}
+
+/**
+ * Copies the frames appended since the checkpoint thread's last pass, between two transactions, so that
+ * the next transaction restarts the WAL from its beginning (see checkpoint-worker.ts).
+ */
+function finishCheckpoint(): void {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or failing: the next report, or the automatic checkpoint, tries again.
+  }
+}
+
+/** Stops the checkpoint thread between two of its passes, so that the final checkpoint is the writer's. */
+function stopCheckpointer(): Promise<void> {
+  const worker = checkpointer;
+  if (!worker) return Promise.resolve();
+  checkpointer = undefined;
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    worker.postMessage({ type: 'stop' } satisfies ToCheckpointer);
+  });
 }
 
 let db: Database.Database;
@@ -55,6 +86,7 @@ try {
   retention = new Retention(db, settings.retention);
   metrics = new MetricIngest(db, settings.metrics ?? DEFAULT_METRIC_STORE_SETTINGS, send, redactor && ((labels) => redactor.labels(labels)));
   const recoveredSpans = writer.latency.recover(Date.now());
+  if (settings.checkpointIntervalMs > 0) startCheckpointer(settings.checkpointIntervalMs);
   send({ type: 'ready', recoveredSpans });
 } catch (err) {
   send({ type: 'fatal', message: (err as Error).message });
@@ -79,15 +111,9 @@ function drain(): void {
   let spans = 0;
   while (queue.length > 0 && spans < settings.maxBatchSpans) {
     const message = queue.shift() as ExportMessage;
-    try {
-      const decoded = decode(message);
-      batch.push({ id: message.id, decoded });
-      spans += decoded.spanCount;
-    } catch (err) {
-      const permanent = err instanceof MalformedProtobufError || err instanceof MalformedJsonError;
-      const prefix = message.encoding === 'json' ? 'invalid OTLP/JSON: ' : 'invalid OTLP protobuf: ';
-      send({ type: 'failed', id: message.id, permanent, message: prefix + (err as Error).message });
-    }
+    const decoded = unflattenDecoded(message.traces);
+    batch.push({ id: message.id, decoded });
+    spans += decoded.spanCount;
   }
   if (batch.length > 0) {
     try {
@@ -192,10 +218,12 @@ port.on('message', (message: ToWriter) => {
       drainAll();
       metrics.drainAll();
       writer.latency.flush();
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
-      send({ type: 'done', id: message.id });
-      port.close();
+      void stopCheckpointer().then(() => {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+        send({ type: 'done', id: message.id });
+        port.close();
+      });
       return;
   }
 });

@@ -1,0 +1,206 @@
+/**
+ * Decoded export requests as they cross from the receiving thread to the writer thread. The writer is
+ * the one serial stage of ingest, so parsing, validation and redaction run on the receiving thread,
+ * which has cores to spare (bench/ingest.ts --profile: its event loop idles ~80 % at full rate), and the
+ * writer only rebuilds the few fields it stores from flat arrays. Everything crosses as transferable
+ * buffers plus a short list of distinct strings, never as one cloned object per span: structured
+ * cloning per-span objects costs the receiving thread more than the decode it moves.
+ */
+import type { DecodedResource, DecodedScope, DecodedSpan, DecodedTraces } from '../../model/decoded.js';
+import type { OtlpExportRequest } from '../../pipeline/consumer.js';
+import { PermanentError } from '../../pipeline/errors.js';
+import { decodeTracesRequest } from '../../codec/traces-decode.js';
+import { MalformedProtobufError } from '../../codec/wire-reader.js';
+import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
+import type { Redactor } from '../../codec/redact.js';
+import { BLOB_DIGEST_BYTES, BlobDictionary } from './dictionaries.js';
+
+export interface TransferredTraces {
+  /** The request's bytes, followed by the redacted replacements of any span, resource or scope. */
+  bytes: ArrayBuffer;
+  /** Tree of resources → scopes → spans, as offsets into `bytes` and indexes into `strings`. */
+  layout: ArrayBuffer;
+  /** Start and end time of each span, in layout order. */
+  times: ArrayBuffer;
+  strings: string[];
+  spanCount: number;
+  rejected: number;
+  reasons: string[];
+}
+
+const NONE = 0xffffffff;
+const SPAN_WORDS = 7;
+const KIND_BITS = 0xf;
+const STATUS_SHIFT = 4;
+const EFFECTIVE_ERROR = 1 << 8;
+const HAS_LINKS = 1 << 9;
+
+/**
+ * Decodes (OTLP/JSON through its protobuf transcoding), validates and redacts one trace export for the
+ * writer. A body that is not OTLP at all throws PermanentError (400 / INVALID_ARGUMENT).
+ */
+export function decodeForWriter(request: OtlpExportRequest, redactor: Redactor | undefined): TransferredTraces {
+  try {
+    if (request.encoding === 'protobuf') return flattenDecoded(decodeTracesRequest(request.body, redactor), request.body);
+    const { proto, rejected, reasons } = transcodeTracesJson(request.body);
+    const decoded = decodeTracesRequest(proto, redactor);
+    decoded.rejected += rejected;
+    decoded.reasons.unshift(...reasons);
+    return flattenDecoded(decoded, proto);
+  } catch (err) {
+    if (err instanceof MalformedProtobufError) throw new PermanentError(`invalid OTLP protobuf: ${err.message}`);
+    if (err instanceof MalformedJsonError) throw new PermanentError(`invalid OTLP/JSON: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Flattens `decoded`, whose views point into `body` or into fresh buffers made by redaction. */
+export function flattenDecoded(decoded: DecodedTraces, body: Uint8Array): TransferredTraces {
+  const extra: Uint8Array[] = [];
+  let extraBytes = 0;
+  const base = body.byteOffset;
+  const bodyBuffer = body.buffer;
+  // Typed-array getters cost 30–40 ns each here: ids are always views into the body (only redaction
+  // replaces bytes, and only whole spans, resources and scopes), so they skip the buffer check.
+  const idOffset = (view: Uint8Array): number => view.byteOffset - base;
+  const end = base + body.byteLength;
+  const offsetOf = (view: Uint8Array): number => {
+    // Range too: a small body and a replacement may both be slices of Node's shared buffer pool.
+    if (view.buffer === bodyBuffer) {
+      const at = view.byteOffset;
+      if (at >= base && at + view.byteLength <= end) return at - base;
+    }
+    extra.push(view);
+    extraBytes += view.byteLength;
+    return body.byteLength + extraBytes - view.byteLength;
+  };
+  const strings: string[] = [];
+  const stringIndex = new Map<string, number>();
+  const intern = (s: string): number => {
+    let i = stringIndex.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      stringIndex.set(s, i);
+    }
+    return i;
+  };
+  let words = 1;
+  for (const r of decoded.resources) {
+    words += 6;
+    for (const sc of r.scopes) words += 5 + SPAN_WORDS * sc.spans.length;
+  }
+  const layout = new Uint32Array(words);
+  const times = new BigUint64Array(2 * decoded.spanCount);
+  let w = 0;
+  let t = 0;
+  layout[w++] = decoded.resources.length;
+  for (const r of decoded.resources) {
+    layout[w++] = intern(r.serviceName);
+    layout[w++] = intern(r.schemaUrl);
+    layout[w++] = r.raw === null ? NONE : offsetOf(r.raw);
+    layout[w++] = r.raw === null ? 0 : r.raw.byteLength;
+    // Digests too are computed here rather than in the writer (~0.3 µs per span of its time).
+    layout[w++] = offsetOf(BlobDictionary.digest(r.schemaUrl, r.raw));
+    layout[w++] = r.scopes.length;
+    for (const sc of r.scopes) {
+      layout[w++] = intern(sc.schemaUrl);
+      layout[w++] = sc.raw === null ? NONE : offsetOf(sc.raw);
+      layout[w++] = sc.raw === null ? 0 : sc.raw.byteLength;
+      layout[w++] = offsetOf(BlobDictionary.digest(sc.schemaUrl, sc.raw));
+      layout[w++] = sc.spans.length;
+      for (const s of sc.spans) {
+        layout[w++] = idOffset(s.traceId);
+        layout[w++] = idOffset(s.spanId);
+        layout[w++] = s.parentSpanId.length === 0 ? NONE : idOffset(s.parentSpanId);
+        layout[w++] = intern(s.name);
+        layout[w++] = s.kind | (s.statusCode << STATUS_SHIFT) | (s.effectiveError ? EFFECTIVE_ERROR : 0) | (s.hasLinks ? HAS_LINKS : 0);
+        layout[w++] = offsetOf(s.raw);
+        layout[w++] = s.raw.byteLength;
+        times[t++] = s.startNs;
+        times[t++] = s.endNs;
+      }
+    }
+  }
+  const bytes = new Uint8Array(body.byteLength + extraBytes);
+  bytes.set(body);
+  let at = body.byteLength;
+  for (const e of extra) {
+    bytes.set(e, at);
+    at += e.byteLength;
+  }
+  return {
+    bytes: bytes.buffer,
+    layout: layout.buffer,
+    times: times.buffer,
+    strings,
+    spanCount: decoded.spanCount,
+    rejected: decoded.rejected,
+    reasons: decoded.reasons,
+  };
+}
+
+/** The buffers to list as transferred when posting `t`. */
+export function transferList(t: TransferredTraces): ArrayBuffer[] {
+  return [t.bytes, t.layout, t.times];
+}
+
+/** Rebuilds the DecodedTraces that flattenDecoded flattened, as views into `t.bytes`. */
+export function unflattenDecoded(t: TransferredTraces): DecodedTraces {
+  const bytes = Buffer.from(t.bytes);
+  const layout = new Uint32Array(t.layout);
+  const times = new BigUint64Array(t.times);
+  const strings = t.strings;
+  const view = (offset: number, length: number): Buffer => bytes.subarray(offset, offset + length);
+  const resources: DecodedResource[] = [];
+  let w = 0;
+  let ti = 0;
+  const resourceCount = layout[w++] as number;
+  for (let ri = 0; ri < resourceCount; ri++) {
+    const serviceName = strings[layout[w++] as number] as string;
+    const schemaUrl = strings[layout[w++] as number] as string;
+    const rawOffset = layout[w++] as number;
+    const rawLength = layout[w++] as number;
+    const digest = view(layout[w++] as number, BLOB_DIGEST_BYTES);
+    const scopeCount = layout[w++] as number;
+    const resource: DecodedResource = { raw: rawOffset === NONE ? null : view(rawOffset, rawLength), digest, schemaUrl, serviceName, scopes: [] };
+    for (let si = 0; si < scopeCount; si++) {
+      const scopeSchemaUrl = strings[layout[w++] as number] as string;
+      const scopeRawOffset = layout[w++] as number;
+      const scopeRawLength = layout[w++] as number;
+      const scopeDigest = view(layout[w++] as number, BLOB_DIGEST_BYTES);
+      const spanCount = layout[w++] as number;
+      const spans: DecodedSpan[] = new Array<DecodedSpan>(spanCount);
+      for (let k = 0; k < spanCount; k++) {
+        const parent = layout[w + 2] as number;
+        const bits = layout[w + 4] as number;
+        spans[k] = {
+          traceId: view(layout[w] as number, 16),
+          spanId: view(layout[w + 1] as number, 8),
+          parentSpanId: parent === NONE ? EMPTY : view(parent, 8),
+          name: strings[layout[w + 3] as number] as string,
+          kind: bits & KIND_BITS,
+          startNs: times[ti] as bigint,
+          endNs: times[ti + 1] as bigint,
+          statusCode: (bits >>> STATUS_SHIFT) & 0xf,
+          effectiveError: (bits & EFFECTIVE_ERROR) !== 0,
+          hasLinks: (bits & HAS_LINKS) !== 0,
+          raw: view(layout[w + 5] as number, layout[w + 6] as number),
+        };
+        w += SPAN_WORDS;
+        ti += 2;
+      }
+      const scope: DecodedScope = {
+        raw: scopeRawOffset === NONE ? null : view(scopeRawOffset, scopeRawLength),
+        digest: scopeDigest,
+        schemaUrl: scopeSchemaUrl,
+        spans,
+      };
+      resource.scopes.push(scope);
+    }
+    resources.push(resource);
+  }
+  return { resources, spanCount: t.spanCount, rejected: t.rejected, reasons: t.reasons };
+}
+
+const EMPTY = new Uint8Array(0);
