@@ -165,6 +165,27 @@ describe('partial success and lenient JSON (items 17, 19–24, 28)', () => {
     for (const s of good) expect(await readTrace(daemon.apiUrl, hex(s.traceId))).toHaveLength(1);
   });
 
+  it('treats a body over 4 MiB, which the writer thread decodes instead, exactly alike', async () => {
+    // 12k spans with 300-byte names: ~4.4 MiB, past what the receiving thread decodes itself.
+    const spans = simpleSpans(12_000, `big-${'x'.repeat(300)}`);
+    const bad = { ...simpleSpans(1, 'big-bad')[0]!, traceId: newTraceId().subarray(0, 15) };
+    const body = encodeRequest('http-big', [...spans.slice(0, 6_000), bad, ...spans.slice(6_000)]);
+    expect(body.byteLength).toBeGreaterThan(4 * 1024 * 1024);
+    const r = await postProto(daemon.tracesUrl, body);
+    expect(r.status).toBe(200);
+    const { partialSuccess } = decodeExportResponse(r.body);
+    expect(partialSuccess?.rejectedSpans).toBe('1');
+    expect(partialSuccess?.errorMessage).toMatch(/trace_id must be 16 bytes, got 15/);
+    await daemon.service.store.flush();
+    for (const s of [spans[0]!, spans[11_999]!]) expect(await readTrace(daemon.apiUrl, hex(s.traceId))).toHaveLength(1);
+
+    // A declared 6 MiB field with 5 MiB present: not OTLP, whichever thread finds out.
+    const truncated = Buffer.concat([Buffer.from([0x0a, 0x80, 0x80, 0x80, 0x03]), Buffer.alloc(5 * 1024 * 1024)]);
+    const refused = await postProto(daemon.tracesUrl, truncated);
+    expect(refused.status).toBe(400);
+    expect(decodeProtoStatus(refused.body)).toMatchObject({ code: 3, message: expect.stringContaining('invalid OTLP protobuf') });
+  });
+
   it('rejects only the span with a bad id (JSON), answering partialSuccess in JSON', async () => {
     const traceId = hex(newTraceId());
     const span = (t: string, name: string) => ({ traceId: t, spanId: hex(newSpanId()), name, startTimeUnixNano: '1', endTimeUnixNano: '2' });

@@ -40,13 +40,19 @@ const HAS_LINKS = 1 << 9;
  * writer. A body that is not OTLP at all throws PermanentError (400 / INVALID_ARGUMENT).
  */
 export function decodeForWriter(request: OtlpExportRequest, redactor: Redactor | undefined): TransferredTraces {
+  const { decoded, bytes } = decodeTraces(request, redactor);
+  return flattenDecoded(decoded, bytes);
+}
+
+/** decodeForWriter without the flattening; `bytes` is the protobuf the decoded views point into. */
+export function decodeTraces(request: OtlpExportRequest, redactor: Redactor | undefined): { decoded: DecodedTraces; bytes: Uint8Array } {
   try {
-    if (request.encoding === 'protobuf') return flattenDecoded(decodeTracesRequest(request.body, redactor), request.body);
+    if (request.encoding === 'protobuf') return { decoded: decodeTracesRequest(request.body, redactor), bytes: request.body };
     const { proto, rejected, reasons } = transcodeTracesJson(request.body);
     const decoded = decodeTracesRequest(proto, redactor);
     decoded.rejected += rejected;
     decoded.reasons.unshift(...reasons);
-    return flattenDecoded(decoded, proto);
+    return { decoded, bytes: proto };
   } catch (err) {
     if (err instanceof MalformedProtobufError) throw new PermanentError(`invalid OTLP protobuf: ${err.message}`);
     if (err instanceof MalformedJsonError) throw new PermanentError(`invalid OTLP/JSON: ${err.message}`);

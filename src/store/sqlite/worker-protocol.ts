@@ -27,7 +27,9 @@ export interface WriterWorkerData {
 }
 
 export type ToWriter =
+  /** Decoded on the receiving thread (`traces`), or, for a large body, left for the writer to decode. */
   | { type: 'export'; id: number; traces: TransferredTraces }
+  | { type: 'export'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
   | { type: 'exportMetrics'; id: number; encoding: OtlpEncoding; body: ArrayBuffer }
   | { type: 'flush'; id: number }
   | { type: 'stats'; id: number }

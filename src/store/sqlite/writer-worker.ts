@@ -13,7 +13,8 @@ import type { CheckpointWorkerData, FromCheckpointer, ToCheckpointer } from './c
 import { SqliteSpanWriter } from './span-writer.js';
 import { Retention } from './retention.js';
 import { writeFailure, type FromWriter, type ToWriter, type WriterWorkerData } from './worker-protocol.js';
-import { unflattenDecoded } from './decoded-transfer.js';
+import { decodeTraces, unflattenDecoded } from './decoded-transfer.js';
+import { PermanentError } from '../../pipeline/errors.js';
 import type { DecodedTraces } from '../../model/decoded.js';
 import { MetricIngest } from './metric-ingest.js';
 import { DEFAULT_METRIC_STORE_SETTINGS } from './metric-writer.js';
@@ -25,7 +26,8 @@ const settings = workerData as WriterWorkerData;
 
 type ExportMessage = Extract<ToWriter, { type: 'export' }>;
 
-// Spans arrive decoded and redacted (decoded-transfer.ts); metric labels are redacted here.
+// Spans mostly arrive decoded and redacted (decoded-transfer.ts); large trace bodies and metric labels
+// are redacted here.
 const redactor = settings.redaction?.enabled === true ? new Redactor(settings.redaction) : undefined;
 
 function send(message: FromWriter): void {
@@ -111,7 +113,13 @@ function drain(): void {
   let spans = 0;
   while (queue.length > 0 && spans < settings.maxBatchSpans) {
     const message = queue.shift() as ExportMessage;
-    const decoded = unflattenDecoded(message.traces);
+    let decoded: DecodedTraces;
+    try {
+      decoded = 'traces' in message ? unflattenDecoded(message.traces) : decodeTraces({ encoding: message.encoding, body: Buffer.from(message.body) }, redactor).decoded;
+    } catch (err) {
+      send({ type: 'failed', id: message.id, permanent: err instanceof PermanentError, message: (err as Error).message });
+      continue;
+    }
     batch.push({ id: message.id, decoded });
     spans += decoded.spanCount;
   }
