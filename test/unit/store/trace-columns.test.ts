@@ -1,13 +1,16 @@
 /**
  * getTraceColumns against getTraceSpans on the same stored traces: the columns carry the same spans in
- * the same order. Traces are written through the real writer (several commits, so several chunks) with
- * links, async kinds and overflowing children.
+ * the same order, and the columnar CP-v1 summary equals the BigInt one. Traces are written through the
+ * real writer (several commits, so several chunks) with links, async kinds and overflowing children.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { computeCriticalPath } from '../../../src/analysis/critical-path.js';
+import { summarizeColumns } from '../../../src/analysis/critical-path-columns.js';
+import { summarizeCriticalPath } from '../../../src/analysis/critical-path-summary.js';
 import { otlpType, TypeNames } from '../../../src/codec/protos.js';
 import { decodeTracesRequest } from '../../../src/codec/traces-decode.js';
 import { spanIdHex } from '../../../src/model/trace-columns.js';
@@ -65,9 +68,9 @@ const arbTrace = fc.array(
 
 let traces = 0;
 describe('SqliteSpanReader.getTraceColumns', () => {
-  it('holds the spans getTraceSpans returns', async () => {
+  it('holds the spans getTraceSpans returns, and the columnar critical path equals the BigInt one', async () => {
     await fc.assert(
-      fc.asyncProperty(arbTrace, async (items) => {
+      fc.asyncProperty(arbTrace, fc.integer({ min: 1, max: 20 }), async (items, rows) => {
         const traceId = Buffer.alloc(16);
         traceId.writeUInt32BE(++traces, 12);
         const specs = items.map((it, i): Spec & { batch: number } => {
@@ -96,6 +99,8 @@ describe('SqliteSpanReader.getTraceColumns', () => {
           expect([cols.baseNs + BigInt(cols.startNs[i]!), cols.baseNs + BigInt(cols.endNs[i]!)]).toEqual([s.startNs, s.endNs]);
           expect(cols.links.get(i) ?? []).toEqual(s.links);
         });
+        const options = { spanRows: rows, segments: rows };
+        expect(summarizeColumns(cols, options)).toEqual(summarizeCriticalPath(computeCriticalPath(spans), options));
       }),
       { numRuns: 150 },
     );
