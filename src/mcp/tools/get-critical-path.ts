@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { computeCriticalPath } from '../../analysis/critical-path.js';
+import { summarizeColumns } from '../../analysis/critical-path-columns.js';
 import { summarizeCriticalPath, type CriticalPathSummary, type CriticalPathSummaryOptions } from '../../analysis/critical-path-summary.js';
 import type { McpDeps } from '../deps.js';
 import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
-import { loadTrace, traceIdInput } from '../trace-input.js';
+import { loadTrace, traceIdInput, traceNotStored } from '../trace-input.js';
 
 const row = z.looseObject({}).describe('service, critical_ms, share; group_by=span adds span_id, operation, self_ms, duration_ms');
 const segment = z.looseObject({ span_id: z.string(), start_offset_ms: z.number(), end_offset_ms: z.number() });
@@ -62,7 +63,12 @@ export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void 
   );
 }
 
-/** What the answer shows of the trace's CP-v1 report (rows and segments only for what can be shown). */
+/**
+ * The trace's CP-v1 summary from its columns (no object per span: a 10k-span trace stays out of GC), or
+ * from the BigInt spans for the rare trace the columnar path declines (parent cycles, times > 104 days apart).
+ */
 async function summarize(deps: McpDeps, traceId: string, options: CriticalPathSummaryOptions): Promise<CriticalPathSummary> {
-  return summarizeCriticalPath(computeCriticalPath(await loadTrace(deps, traceId, 'links')), options);
+  const cols = await deps.spans.getTraceColumns(traceId.toLowerCase());
+  if (cols === null || cols.count === 0) throw traceNotStored(traceId);
+  return summarizeColumns(cols, options) ?? summarizeCriticalPath(computeCriticalPath(await loadTrace(deps, traceId, 'links')), options);
 }
