@@ -1,7 +1,7 @@
 /**
  * The rows and segments get_critical_path shows of a columnar path (critical-path-columns-walk.ts), with
  * the numbers critical-path.ts computes in BigInt: the top span rows, every service row and the longest
- * segments. Objects are built for those only; ranking runs over typed arrays.
+ * segments. Objects are built for those only; the ranking is two passes over typed arrays.
  */
 import { spanIdHex, type TraceColumns } from '../model/trace-columns.js';
 import type { CpSegmentReport, CpServiceRow, CpSpanRow } from './critical-path.js';
@@ -11,8 +11,9 @@ import { selfTimeOf, type ColumnForest } from './trace-forest-columns.js';
 
 export function digestPath(forest: ColumnForest, path: ColumnPath, options: CriticalPathSummaryOptions): CriticalPathDigest {
   const { cols } = forest;
-  const { criticalNs, onPath, totalNs } = path;
-  const topSpans = topSpansOf(cols, criticalNs, onPath, options.spanRows).map((i): CpSpanRow => {
+  const { criticalNs, totalNs } = path;
+  const perServiceIndex = new Float64Array(cols.services.length);
+  const topSpans = topSpansOf(cols, path, options.spanRows, perServiceIndex).map((i): CpSpanRow => {
     const c = criticalNs[i]!;
     const self = selfTimeOf(forest, i);
     const duration = forest.endNs[i]! - cols.startNs[i]!;
@@ -24,75 +25,71 @@ export function digestPath(forest: ColumnForest, path: ColumnPath, options: Crit
   });
 
   const perService = new Map<string, number>();
-  criticalByService(cols, criticalNs, onPath).forEach((c, at) => {
+  perServiceIndex.forEach((c, at) => {
     if (c > 0) perService.set(cols.services[at]!, (perService.get(cols.services[at]!) ?? 0) + c);
   });
   const byService = [...perService].map(([service, c]): CpServiceRow => ({ service, criticalNs: BigInt(c), criticalMs: msOf(c), share: ratioOf(c, totalNs) }));
   byService.sort((a, b) => (a.criticalNs !== b.criticalNs ? (a.criticalNs > b.criticalNs ? -1 : 1) : a.service < b.service ? -1 : 1));
 
-  const longestSegments = longestOf(segmentLengthsMs(path, forest.startNs), options.segments).map((j): CpSegmentReport => {
+  const traceStart = forest.bounds[0]!;
+  const longestSegments = longestOf(path, traceStart, options.segments).map((j): CpSegmentReport => {
     const i = path.span[j]!;
     return {
       spanId: idOf(cols, i), service: cols.services[cols.service[i]!]!, name: cols.names[cols.name[i]!]!,
       startNs: cols.baseNs + BigInt(path.startNs[j]!), endNs: cols.baseNs + BigInt(path.endNs[j]!),
-      startOffsetMs: msOf(path.startNs[j]! - forest.startNs), endOffsetMs: msOf(path.endNs[j]! - forest.startNs),
+      startOffsetMs: msOf(path.startNs[j]! - traceStart), endOffsetMs: msOf(path.endNs[j]! - traceStart),
     };
   });
-  return { totalMs: msOf(totalNs), spanCount: onPath.length, segmentCount: path.count, topSpans, byService, longestSegments };
-}
-
-/** Critical ns per local service index. */
-function criticalByService(cols: TraceColumns, criticalNs: Float64Array, onPath: Int32Array): Float64Array {
-  const sums = new Float64Array(cols.services.length);
-  for (let k = 0; k < onPath.length; k++) sums[cols.service[onPath[k]!]!]! += criticalNs[onPath[k]!]!;
-  return sums;
+  return { totalMs: msOf(totalNs), spanCount: path.onPath.length, segmentCount: path.count, topSpans, byService, longestSegments };
 }
 
 /**
- * Segment lengths from their rounded ms offsets, exactly as the answer shows them and as the BigInt path
- * ranks them (msOf inline: offsets from the trace start are ≥ 0).
+ * The first `k` spans of CriticalPathOfRoot.bySpan order (critical desc, spanId asc), without sorting
+ * them all; sums critical time per local service index into `perService` on the way.
  */
-function segmentLengthsMs(path: ColumnPath, traceStartNs: number): Float64Array {
-  const lengths = new Float64Array(path.count);
-  for (let j = 0; j < path.count; j++) {
-    const s = path.startNs[j]! - traceStartNs + 500;
-    const e = path.endNs[j]! - traceStartNs + 500;
-    lengths[j] = (e - (e % 1000)) / 1e6 - (s - (s % 1000)) / 1e6;
-  }
-  return lengths;
-}
-
-/** The first `k` spans of CriticalPathOfRoot.bySpan order (critical desc, spanId asc), without sorting them all. */
-function topSpansOf(cols: TraceColumns, criticalNs: Float64Array, onPath: Int32Array, k: number): number[] {
-  const { spanIdHi: hi, spanIdLo: lo } = cols;
+function topSpansOf(cols: TraceColumns, path: ColumnPath, k: number, perService: Float64Array): number[] {
+  const { spanIdHi: hi, spanIdLo: lo, service } = cols;
+  const { criticalNs, onPath } = path;
   const top: number[] = [];
-  if (k <= 0) return top;
   for (let t = 0; t < onPath.length; t++) {
     const x = onPath[t]!;
+    const c = criticalNs[x]!;
+    perService[service[x]!]! += c;
     let at = top.length;
     for (; at > 0; at--) {
       const y = top[at - 1]!;
-      const before = criticalNs[x] !== criticalNs[y] ? criticalNs[x]! > criticalNs[y]! : hi[x] !== hi[y] ? hi[x]! < hi[y]! : lo[x]! < lo[y]!;
+      const before = c !== criticalNs[y] ? c > criticalNs[y]! : hi[x] !== hi[y] ? hi[x]! < hi[y]! : lo[x]! < lo[y]!;
       if (!before) break;
     }
-    if (at === k) continue;
+    if (at >= k) continue;
     top.splice(at, 0, x);
     if (top.length > k) top.pop();
   }
   return top;
 }
 
-/** critical-path-summary.ts topK over precomputed lengths: the `k` largest, ties in index (time) order. */
-function longestOf(lengths: Float64Array, k: number): number[] {
+/**
+ * Indexes of the `k` longest segments, longest first, ties in time order: critical-path-summary.ts topK
+ * over lengths taken from the rounded ms offsets the answer shows (msOf inline; offsets from the trace
+ * start are ≥ 0). The path is stored back to front, so time order is descending index.
+ */
+function longestOf(path: ColumnPath, traceStart: number, k: number): number[] {
   const top: number[] = [];
+  const lengths: number[] = [];
   if (k <= 0) return top;
-  for (let j = 0; j < lengths.length; j++) {
-    const len = lengths[j]!;
-    if (top.length === k && len <= lengths[top[k - 1]!]!) continue;
+  for (let j = path.count - 1; j >= 0; j--) {
+    const s = path.startNs[j]! - traceStart + 500;
+    const e = path.endNs[j]! - traceStart + 500;
+    const len = (e - (e % 1000)) / 1e6 - (s - (s % 1000)) / 1e6;
+    if (top.length === k && len <= lengths[k - 1]!) continue;
     let at = top.length;
-    while (at > 0 && lengths[top[at - 1]!]! < len) at--;
+    while (at > 0 && lengths[at - 1]! < len) at--;
     top.splice(at, 0, j);
-    if (top.length > k) top.pop();
+    lengths.splice(at, 0, len);
+    if (top.length > k) {
+      top.pop();
+      lengths.pop();
+    }
   }
   return top;
 }

@@ -1,10 +1,11 @@
 /**
- * The CP-v1 back-walk (critical-path.ts `walk` and `canonical`) over a ColumnForest: same frames, same
- * walk order, same `<=` rule, with the stack and the output in typed arrays.
+ * The CP-v1 back-walk (critical-path.ts `walk` + `canonical`) over a ColumnForest: same frames, same walk
+ * order, same `<=` rule, with the stack and the output in typed arrays.
  *
- * Loops here avoid closures and per-element calls, and each pass is its own small function: on a big
- * trace the first calls run before the JIT has optimised anything (where every call costs) and a small
- * function is quicker to compile, so this is what keeps the first calls after start near the later ones.
+ * One pass: the walk never emits an empty segment (both emits are guarded by a strict `<`), so
+ * canonicalising reduces to merging a segment into its same-span neighbour, which is done as segments
+ * are emitted; critical time and the spans on the path are summed on the way. Loops avoid closures and
+ * per-element calls: on a big trace the first calls run before the JIT has optimised anything.
  */
 import { CpState } from './critical-path-clip.js';
 import { compareSpanIds, type ColumnForest } from './trace-forest-columns.js';
@@ -16,15 +17,7 @@ export interface ColumnClip {
   state: Uint8Array;
 }
 
-/** Raw walk output: segments in reverse chronological order, possibly empty or mergeable. */
-interface RawSegments {
-  count: number;
-  span: Int32Array;
-  startNs: Float64Array;
-  endNs: Float64Array;
-}
-
-/** Canonical segments of one root's path, chronological, as parallel arrays. */
+/** Canonical segments of one root's path as parallel arrays, in REVERSE chronological order (index 0 is the last). */
 export interface ColumnPath {
   count: number;
   span: Int32Array;
@@ -32,7 +25,7 @@ export interface ColumnPath {
   endNs: Float64Array;
   /** Critical ns per span index. */
   criticalNs: Float64Array;
-  /** Distinct spans on the path, in first-segment order. */
+  /** Distinct spans on the path. */
   onPath: Int32Array;
   /** The root's duration. */
   totalNs: number;
@@ -40,17 +33,14 @@ export interface ColumnPath {
 
 /** The canonical critical path of `root`. */
 export function walkColumns(forest: ColumnForest, clip: ColumnClip, root: number): ColumnPath {
-  const raw = walk(forest, clip, root);
-  const path = canonical(forest.cols.count, raw);
-  return { ...path, totalNs: forest.endNs[root]! - forest.cols.startNs[root]! };
-}
-
-function walk(forest: ColumnForest, clip: ColumnClip, root: number): RawSegments {
-  const { childStart, children } = forest;
+  const { firstChild, nextSibling } = forest;
   const { startNs: cs, endNs: ce, state } = clip;
-  const order = new Int32Array(children.length);
   const n = forest.keptCount;
+  // Each frame's kept children, walk-ordered, in a region of `kids`; regions are freed as frames pop.
+  const kids = new Int32Array(n);
+  let kidsTop = 0;
   const fNode = new Int32Array(n);
+  const fFrom = new Int32Array(n);
   const fNext = new Int32Array(n);
   const fEnd = new Int32Array(n);
   const fLo = new Float64Array(n);
@@ -59,53 +49,79 @@ function walk(forest: ColumnForest, clip: ColumnClip, root: number): RawSegments
   const span = new Int32Array(2 * n + 1);
   const startNs = new Float64Array(2 * n + 1);
   const endNs = new Float64Array(2 * n + 1);
-  let out = 0;
+  const criticalNs = new Float64Array(forest.cols.count);
+  const seen = new Uint8Array(forest.cols.count);
+  const onPath = new Int32Array(n);
+  let m = 0;
+  let distinct = 0;
   let sp = 0;
-  for (let node = root; node !== -1; ) {
-    const from = childStart[node]!;
-    let to = from;
-    for (let k = from; k < childStart[node + 1]!; k++) if (state[children[k]!] === CpState.KEPT) order[to++] = children[k]!;
-    if (to === from) {
-      // Most spans are leaves: a frame would only emit the whole interval and pop, so emit it directly.
-      if (cs[node]! < ce[node]!) {
-        span[out] = node;
-        startNs[out] = cs[node]!;
-        endNs[out++] = ce[node]!;
+  let node = root;
+  for (;;) {
+    let emit = -1;
+    let s = 0;
+    let e = 0;
+    if (node !== -1) {
+      const from = kidsTop;
+      for (let c = firstChild[node]!; c !== -1; c = nextSibling[c]!) if (state[c] === CpState.KEPT) kids[kidsTop++] = c;
+      if (kidsTop === from) {
+        // Most spans are leaves: a frame would only emit the whole interval and pop, so emit it directly.
+        if (cs[node]! < ce[node]!) {
+          emit = node;
+          s = cs[node]!;
+          e = ce[node]!;
+        }
+      } else {
+        if (kidsTop - from > 1) sortWalkOrder(forest, clip, kids, from, kidsTop);
+        fNode[sp] = node;
+        fFrom[sp] = from;
+        fNext[sp] = from;
+        fEnd[sp] = kidsTop;
+        fLo[sp] = cs[node]!;
+        fCursor[sp++] = ce[node]!;
       }
+      node = -1;
+    } else if (sp === 0) {
+      break;
     } else {
-      if (to - from > 1) sortWalkOrder(forest, clip, order, from, to);
-      fNode[sp] = node;
-      fNext[sp] = from;
-      fEnd[sp] = to;
-      fLo[sp] = cs[node]!;
-      fCursor[sp++] = ce[node]!;
-    }
-    node = -1;
-    while (sp > 0 && node === -1) {
       const f = sp - 1;
       if (fNext[f]! < fEnd[f]!) {
-        const c = order[fNext[f]!++]!;
+        const c = kids[fNext[f]!++]!;
         const end = ce[c]!;
-        // Still running when the later critical sibling started; touching (==) counts as sequential.
+        // Still running when the later critical sibling started: not critical. Touching (==) is sequential.
         if (end > fCursor[f]!) continue;
         if (end < fCursor[f]!) {
-          span[out] = fNode[f]!;
-          startNs[out] = end;
-          endNs[out++] = fCursor[f]!;
+          emit = fNode[f]!;
+          s = end;
+          e = fCursor[f]!;
         }
         fCursor[f] = cs[c]!;
         node = c;
       } else {
         if (fLo[f]! < fCursor[f]!) {
-          span[out] = fNode[f]!;
-          startNs[out] = fLo[f]!;
-          endNs[out++] = fCursor[f]!;
+          emit = fNode[f]!;
+          s = fLo[f]!;
+          e = fCursor[f]!;
         }
+        kidsTop = fFrom[f]!;
         sp--;
       }
     }
+    if (emit === -1) continue;
+    criticalNs[emit]! += e - s;
+    if (seen[emit] === 0) {
+      seen[emit] = 1;
+      onPath[distinct++] = emit;
+    }
+    // Emitted back to front: this segment precedes the previous one; same span and touching → one segment.
+    if (m > 0 && span[m - 1] === emit && startNs[m - 1] === e) {
+      startNs[m - 1] = s;
+      continue;
+    }
+    span[m] = emit;
+    startNs[m] = s;
+    endNs[m++] = e;
   }
-  return { count: out, span, startNs, endNs };
+  return { count: m, span, startNs, endNs, criticalNs, onPath: onPath.subarray(0, distinct), totalNs: forest.endNs[root]! - forest.cols.startNs[root]! };
 }
 
 /** CP-v1 walk order (end desc, start asc, spanId asc) of `order[from..to)`: insertion sort for the usual few children. */
@@ -127,35 +143,4 @@ function sortWalkOrder(forest: ColumnForest, clip: ColumnClip, order: Int32Array
     }
     order[at] = x;
   }
-}
-
-/** Reverse-chronological raw segments → canonical ones: drop empty, merge same-span neighbours; critical time per span. */
-function canonical(spans: number, raw: RawSegments): Omit<ColumnPath, 'totalNs'> {
-  const span = new Int32Array(raw.count);
-  const startNs = new Float64Array(raw.count);
-  const endNs = new Float64Array(raw.count);
-  const criticalNs = new Float64Array(spans);
-  const seen = new Uint8Array(spans);
-  const onPath = new Int32Array(raw.count);
-  let m = 0;
-  let distinct = 0;
-  for (let r = raw.count - 1; r >= 0; r--) {
-    const s = raw.startNs[r]!;
-    const e = raw.endNs[r]!;
-    const node = raw.span[r]!;
-    if (e <= s) continue;
-    criticalNs[node]! += e - s;
-    if (seen[node] === 0) {
-      seen[node] = 1;
-      onPath[distinct++] = node;
-    }
-    if (m > 0 && span[m - 1] === node && endNs[m - 1] === s) {
-      endNs[m - 1] = e;
-      continue;
-    }
-    span[m] = node;
-    startNs[m] = s;
-    endNs[m++] = e;
-  }
-  return { count: m, span, startNs, endNs, criticalNs, onPath: onPath.subarray(0, distinct) };
 }

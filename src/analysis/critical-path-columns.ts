@@ -16,16 +16,18 @@ import { walkColumns, type ColumnClip } from './critical-path-columns-walk.js';
 import type { CriticalPathSummary, CriticalPathSummaryOptions } from './critical-path-summary.js';
 import { buildColumnForest, type ColumnForest } from './trace-forest-columns.js';
 
-/** The summary, or null when the trace needs the BigInt path (see buildColumnForest). */
+/** The summary, or null when the trace needs the BigInt path (see trace-forest-columns.ts). */
 export function summarizeColumns(cols: TraceColumns, options: CriticalPathSummaryOptions): CriticalPathSummary | null {
   const forest = buildColumnForest(cols);
   if (forest === null) return null;
   const clip: ColumnClip = { startNs: Float64Array.from(cols.startNs), endNs: Float64Array.from(forest.endNs), state: new Uint8Array(cols.count) };
-  const adjustments = clipColumns(forest, clip);
+  const adjustments = new Int32Array(3);
+  if (clipColumns(forest, clip, adjustments) !== forest.keptCount) return null; // some span sits on a parent cycle
+  const [start, end] = forest.bounds;
   return {
     traceId: cols.count === 0 ? '' : cols.traceId.toLowerCase(),
-    traceDurationMs: msOf(forest.endNsMax - forest.startNs),
-    roots: forest.roots,
+    traceDurationMs: cols.count === 0 ? 0 : msOf(end! - start!),
+    roots: forest.roots.length,
     primaryRootSpanId: forest.primaryRoot === -1 ? null : idOf(cols, forest.primaryRoot),
     adjustments: { truncated: adjustments[0]!, dropped: adjustments[1]!, nonBlocking: adjustments[2]! },
     path: forest.primaryRoot === -1 ? null : digestPath(forest, walkColumns(forest, clip, forest.primaryRoot), options),
@@ -34,42 +36,47 @@ export function summarizeColumns(cols: TraceColumns, options: CriticalPathSummar
 
 /**
  * critical-path-clip.ts clipForest over columns, in place on `clip` (which starts as the spans' own
- * intervals); returns how many spans were truncated, dropped and non-blocking (the lists' lengths).
+ * intervals), breadth-first from the roots so that each child is clipped against its parent's effective
+ * interval. Counts truncated, dropped and non-blocking spans (the lists' lengths) into `counts`; returns
+ * how many spans the roots reach (fewer than the kept spans: a parent cycle).
  */
-function clipColumns(forest: ColumnForest, clip: ColumnClip): Int32Array {
-  const { cols, parent, topDown } = forest;
+function clipColumns(forest: ColumnForest, clip: ColumnClip, counts: Int32Array): number {
+  const { cols, firstChild, nextSibling, roots } = forest;
   const { startNs, endNs, state } = clip;
-  const counts = new Int32Array(3);
-  for (let t = 0; t < topDown.length; t++) {
-    const i = topDown[t]!;
-    const p = parent[i]!;
-    if (p === -1) continue;
-    if (state[p] !== CpState.KEPT) {
-      state[i] = state[p]!;
-      continue;
+  const queue = new Int32Array(forest.keptCount);
+  let reached = 0;
+  for (const r of roots) queue[reached++] = r;
+  for (let at = 0; at < reached; at++) {
+    const p = queue[at]!;
+    for (let i = firstChild[p]!; i !== -1; i = nextSibling[i]!) {
+      queue[reached++] = i;
+      if (state[p] !== CpState.KEPT) {
+        state[i] = state[p]!;
+        continue;
+      }
+      if ((cols.kind[p] === SpanKind.PRODUCER && cols.kind[i] === SpanKind.CONSUMER) || (cols.links.size > 0 && followsFromParent(cols, p, i))) {
+        state[i] = CpState.NON_BLOCKING;
+        counts[2]!++;
+        continue;
+      }
+      const ps = startNs[p]!;
+      const pe = endNs[p]!;
+      const cs = startNs[i]!;
+      const ce = endNs[i]!;
+      // Identical to Jaeger UI's sanitizeOverFlowingChildren table, as in critical-path-clip.ts.
+      if (cs >= ps ? cs >= pe : ce <= ps) {
+        state[i] = CpState.DROPPED;
+        counts[1]!++;
+        continue;
+      }
+      const s = cs < ps ? ps : cs;
+      const e = ce > pe ? pe : ce;
+      if (s !== cs || e !== ce) counts[0]!++;
+      startNs[i] = s;
+      endNs[i] = e;
     }
-    if ((cols.kind[p] === SpanKind.PRODUCER && cols.kind[i] === SpanKind.CONSUMER) || (cols.links.size > 0 && followsFromParent(cols, p, i))) {
-      state[i] = CpState.NON_BLOCKING;
-      counts[2]!++;
-      continue;
-    }
-    const ps = startNs[p]!;
-    const pe = endNs[p]!;
-    const cs = startNs[i]!;
-    const ce = endNs[i]!;
-    // Identical to Jaeger UI's sanitizeOverFlowingChildren table, as in critical-path-clip.ts.
-    if (cs >= ps ? cs >= pe : ce <= ps) {
-      state[i] = CpState.DROPPED;
-      counts[1]!++;
-      continue;
-    }
-    const s = cs < ps ? ps : cs;
-    const e = ce > pe ? pe : ce;
-    if (s !== cs || e !== ce) counts[0]!++;
-    startNs[i] = s;
-    endNs[i] = e;
   }
-  return counts;
+  return reached;
 }
 
 /** The FOLLOWS_FROM half of critical-path-clip.ts isNonBlocking (the PRODUCER→CONSUMER half is inline). */
