@@ -1,5 +1,6 @@
 /**
- * Analysis benchmark: CP-v1 on one large trace, and AGG-v1 / SG-v1 / error grouping over many traces.
+ * Analysis benchmark: CP-v1 on one large trace (the BigInt report, and the columnar summary that
+ * get_critical_path computes), and AGG-v1 / SG-v1 / error grouping over many traces.
  * Inputs are built before timing; each case runs a few times and reports the median.
  *
  *   npx tsx bench/critical-path.ts [--spans 10000] [--traces 10000] [--runs 5]
@@ -10,12 +11,14 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { aggregateCriticalPaths } from '../src/analysis/critical-path-aggregate.js';
 import { computeCriticalPath } from '../src/analysis/critical-path.js';
+import { summarizeColumns } from '../src/analysis/critical-path-columns.js';
 import { groupErrors } from '../src/analysis/errors.js';
 import { buildServiceGraph } from '../src/analysis/service-graph.js';
 import { SpanKind } from '../src/model/span.js';
 import type { TraceSpan } from '../src/model/trace.js';
 import { checkoutTrace } from '../test/unit/analysis/checkout-fixture.js';
 import { mkTrace, type Row } from '../test/unit/analysis/fixture.js';
+import { columnsOf, hexIds } from '../test/unit/analysis/columns-fixture.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -64,6 +67,10 @@ const traces = Array.from({ length: traceCount }, (_, i) => checkoutTrace(i + 1,
 const totalSpans = traces.reduce((a, t) => a + t.length, 0);
 
 const cpMs = median(() => computeCriticalPath(big));
+// The columnar path get_critical_path takes (the store builds the columns; here they are built before timing).
+const bigColumns = columnsOf(hexIds(big));
+const cpColumnsMs = median(() => summarizeColumns(bigColumns, { spanRows: 15, segments: 15 }));
+if (summarizeColumns(bigColumns, { spanRows: 15, segments: 15 }) === null) throw new Error('the columnar path declined the big trace');
 const aggMs = median(() => aggregateCriticalPaths(traces, { maxTraces: traceCount }));
 const sgMs = median(() => buildServiceGraph(traces, { windowNs: 3_600_000_000_000n }));
 const errMs = median(() => groupErrors(traces));
@@ -77,6 +84,7 @@ console.log(
     machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', node: process.version },
     runs,
     criticalPath: { spans: spanCount, medianMs: cpMs },
+    criticalPathColumns: { spans: spanCount, medianMs: cpColumnsMs },
     aggregate: { traces: traceCount, spans: totalSpans, medianMs: aggMs },
     serviceGraph: { traces: traceCount, medianMs: sgMs },
     groupErrors: { traces: traceCount, medianMs: errMs },

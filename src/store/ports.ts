@@ -5,6 +5,7 @@
  */
 import type { LatencyDistribution } from '../analysis/latency.js';
 import type { TraceSpan } from '../model/trace.js';
+import type { TraceColumns } from '../model/trace-columns.js';
 
 export interface ServiceSummary {
   name: string;
@@ -136,6 +137,11 @@ export interface TraceSpanReader {
   sampleTraceIds(query: TraceSearchQuery): Promise<TraceIdSample | null>;
   /** Null when no span of the trace is stored. Spans in arrival order. */
   getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
+  /**
+   * The same spans (arrival order, `links` detail) as columns: one trace's headers without an object per
+   * span, for analyses of very large traces. Null when no span of the trace is stored.
+   */
+  getTraceColumns(traceId: string): Promise<TraceColumns | null>;
   /** Many traces at once (bulk analysis); unknown ids are absent from the map. */
   getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>>;
 }

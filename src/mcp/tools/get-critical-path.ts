@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { computeCriticalPath } from '../../analysis/critical-path.js';
+import { summarizeColumns } from '../../analysis/critical-path-columns.js';
+import { summarizeCriticalPath, type CriticalPathSummary, type CriticalPathSummaryOptions } from '../../analysis/critical-path-summary.js';
 import type { McpDeps } from '../deps.js';
 import { defineTool } from '../register.js';
 import { boundedResult, budgetInput, budgetOf, metaSchema, round } from '../result.js';
-import { loadTrace, traceIdInput } from '../trace-input.js';
+import { loadTrace, traceIdInput, traceNotStored } from '../trace-input.js';
 
 const row = z.looseObject({}).describe('service, critical_ms, share; group_by=span adds span_id, operation, self_ms, duration_ms');
 const segment = z.looseObject({ span_id: z.string(), start_offset_ms: z.number(), end_offset_ms: z.number() });
@@ -34,28 +36,25 @@ export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void 
       outputSchema: output,
     },
     async (args) => {
-      const report = computeCriticalPath(await loadTrace(deps, args.trace_id, 'links'));
-      const cp = report.criticalPaths.find((c) => c.primary) ?? report.criticalPaths[0];
       const groupBy = args.group_by ?? 'span';
       const limit = args.limit ?? 15;
-      // A 10k-span trace can have 10k spans on its path: objects are built only for the rows and
-      // segments that can be shown (rows come ranked by critical time), which keeps GC out of the p99.
-      const ranked = !cp ? [] : groupBy === 'service' ? cp.byService : cp.bySpan;
+      const report = await summarize(deps, args.trace_id, { spanRows: limit, segments: args.max_segments ?? 15 });
+      const cp = report.path;
       const rows = !cp ? [] : groupBy === 'service'
         ? cp.byService.slice(0, limit).map((s) => ({ service: s.service, critical_ms: s.criticalMs, share: round(s.share) }))
-        : cp.bySpan.slice(0, limit).map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, critical_ms: s.criticalMs, share: round(s.share), self_ms: s.selfMs, duration_ms: s.durationMs }));
-      const segments = longest(cp?.segments ?? [], args.max_segments ?? 15)
+        : cp.topSpans.map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, critical_ms: s.criticalMs, share: round(s.share), self_ms: s.selfMs, duration_ms: s.durationMs }));
+      const total = !cp ? 0 : groupBy === 'service' ? cp.byService.length : cp.spanCount;
+      const segments = (cp?.longestSegments ?? [])
         .map((s) => ({ span_id: s.spanId, service: s.service, operation: s.name, start_offset_ms: s.startOffsetMs, end_offset_ms: s.endOffsetMs }))
         .sort((a, b) => a.start_offset_ms - b.start_offset_ms);
-      const root = report.roots.find((r) => r.primary);
-      const adj = report.cpAdjustments;
+      const adj = report.adjustments;
       return boundedResult({
-        rows, total: ranked.length, offset: 0, limit, budget: budgetOf(args.max_bytes, deps.limits), meta: { precision: 'exact' },
+        rows, total, offset: 0, limit, budget: budgetOf(args.max_bytes, deps.limits), meta: { precision: 'exact' },
         build: (page) => ({
           trace_id: report.traceId, trace_duration_ms: report.traceDurationMs, critical_path_ms: cp?.totalMs ?? 0,
-          root_span_id: root?.spanId ?? null, roots: report.roots.length, group_by: groupBy, rows: page,
-          segments: page.length < ranked.length ? segments.slice(0, 5) : segments, total_segments: cp?.segments.length ?? 0,
-          adjustments: { truncated: adj.truncated.length, dropped: adj.dropped.length, non_blocking: adj.nonBlocking.length },
+          root_span_id: report.primaryRootSpanId, roots: report.roots, group_by: groupBy, rows: page,
+          segments: page.length < total ? segments.slice(0, 5) : segments, total_segments: cp?.segmentCount ?? 0,
+          adjustments: { truncated: adj.truncated, dropped: adj.dropped, non_blocking: adj.nonBlocking },
         }),
         summary: (page) => `Critical path ${cp?.totalMs ?? 0} ms of a ${report.traceDurationMs} ms trace; ${page.slice(0, 3).map((r) => `${r.service}${'operation' in r ? ` "${r.operation}"` : ''} ${r.critical_ms} ms (${Math.round(r.share * 100)}%)`).join(', ')}.`,
         hints: rows[0] && 'span_id' in rows[0] ? [`get_trace(trace_id="${report.traceId}", view="spans", span_ids=["${rows[0].span_id}"], attributes="all")`] : [],
@@ -64,17 +63,12 @@ export function registerGetCriticalPath(server: McpServer, deps: McpDeps): void 
   );
 }
 
-/** The k longest segments (ties: earlier first), without sorting them all. */
-function longest<S extends { startOffsetMs: number; endOffsetMs: number }>(segments: readonly S[], k: number): S[] {
-  if (k <= 0) return [];
-  const top: S[] = [];
-  const length = (s: S): number => s.endOffsetMs - s.startOffsetMs;
-  for (const s of segments) {
-    if (top.length === k && length(s) <= length(top[k - 1] as S)) continue;
-    let at = top.length;
-    while (at > 0 && length(top[at - 1] as S) < length(s)) at--;
-    top.splice(at, 0, s);
-    if (top.length > k) top.pop();
-  }
-  return top;
+/**
+ * The trace's CP-v1 summary from its columns (no object per span: a 10k-span trace stays out of GC), or
+ * from the BigInt spans for the rare trace the columnar path declines (parent cycles, times > 104 days apart).
+ */
+async function summarize(deps: McpDeps, traceId: string, options: CriticalPathSummaryOptions): Promise<CriticalPathSummary> {
+  const cols = await deps.spans.getTraceColumns(traceId.toLowerCase());
+  if (cols === null || cols.count === 0) throw traceNotStored(traceId);
+  return summarizeColumns(cols, options) ?? summarizeCriticalPath(computeCriticalPath(await loadTrace(deps, traceId, 'links')), options);
 }

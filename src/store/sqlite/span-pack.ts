@@ -25,6 +25,23 @@
  */
 export const PACKED_SPAN_HEADER_BYTES = 56;
 
+/** Byte offset of each header field within a record (the layout above), for readers that scan records in bulk. */
+export const PACKED_FIELD = {
+  spanId: 0,
+  parentSpanId: 8,
+  hasParent: 16,
+  kind: 17,
+  statusCode: 18,
+  flags: 19,
+  serviceId: 20,
+  nameId: 24,
+  resourceId: 28,
+  scopeId: 32,
+  startNs: 36,
+  endNs: 44,
+  rawLength: 52,
+} as const;
+
 /** flags2 bits. KNOWN marks records whose other bits were computed (older records have 0: unknown). */
 export const SPAN_FLAG_EFFECTIVE_ERROR = 1;
 export const SPAN_FLAG_HAS_LINKS = 2;

@@ -6,7 +6,9 @@ import { fullSpans, mayBeError, mayHaveLinks, timingSpan } from './trace-spans.j
 import { decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import { PackedSpans, someOperationMatches } from './span-pack.js';
 import { TraceSampler } from './trace-sampler.js';
+import { traceColumns } from './trace-columns.js';
 import type { TraceSpan } from '../../model/trace.js';
+import type { TraceColumns } from '../../model/trace-columns.js';
 import type {
   LatencyQuery,
   LatencyReader,
@@ -213,6 +215,17 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     const spans: TraceSpan[] = [];
     for (const chunk of chunks) this.pushHeaderSpans(traceId, chunk.spans, options.detail, spans);
     return spans;
+  }
+
+  async getTraceColumns(traceId: string): Promise<TraceColumns | null> {
+    const chunks = this.stmt.traceChunkSpans.all(Buffer.from(traceId, 'hex')) as { spans: Buffer }[];
+    if (chunks.length === 0) return null;
+    return traceColumns(
+      traceId,
+      chunks.map((c) => c.spans),
+      (id) => this.lookupName(id, this.stmt.services, 'service'),
+      (id) => this.lookupName(id, this.stmt.spanNames, 'span'),
+    );
   }
 
   /**

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SpanKind } from '../../../src/model/span.js';
 import { computeCriticalPath, type CriticalPathReport } from '../../../src/analysis/critical-path.js';
 import { followsFrom, mkTrace, type Row } from './fixture.js';
+import { columnarAgrees } from './columns-fixture.js';
 
 type Seg = [spanId: string, start: number, end: number];
 
@@ -13,7 +14,9 @@ function segs(report: CriticalPathReport, root = 0): Seg[] {
   return report.criticalPaths[root]!.segments.map((s) => [s.spanId, Number(s.startNs), Number(s.endNs)]);
 }
 
+/** Every fixture also checks that the columnar path (get_critical_path's) answers the same, where it answers. */
 function cp(rows: Row[]): CriticalPathReport {
+  columnarAgrees(mkTrace(rows));
   return computeCriticalPath(mkTrace(rows));
 }
 
