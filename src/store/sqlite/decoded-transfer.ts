@@ -4,7 +4,8 @@
  * which has cores to spare (bench/ingest.ts --profile: its event loop idles ~80 % at full rate), and the
  * writer only rebuilds the few fields it stores from flat arrays. Everything crosses as transferable
  * buffers plus a short list of distinct strings, never as one cloned object per span: structured
- * cloning per-span objects costs the receiving thread more than the decode it moves.
+ * cloning per-span objects costs the receiving thread more than the decode it moves. Bodies over 4 MiB
+ * are still decoded by the writer (span-store.ts), so that no export holds the event loop for long.
  */
 import type { DecodedResource, DecodedScope, DecodedSpan, DecodedTraces } from '../../model/decoded.js';
 import type { OtlpExportRequest } from '../../pipeline/consumer.js';
