@@ -19,6 +19,13 @@ interface Pending {
  */
 const MAX_DECODE_ON_RECEIVING_THREAD_BYTES = 4 * 1024 * 1024;
 
+/** A copy this store owns outright, so it can be transferred to the worker without a second copy. */
+function ownedCopy(bytes: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
+}
+
 /** Retry delay suggested when the writer is down or failing. */
 const STORE_RETRY_AFTER_MS = 1000;
 /** A full disk does not clear in a second (retention or an operator must free space): back clients off longer. */
@@ -60,17 +67,14 @@ export class SqliteSpanStore implements TracesConsumer, MetricsConsumer {
 
   /** Same contract as consumeTraces: the metrics series store lives in the same database and writer thread. */
   consumeMetrics(request: OtlpExportRequest): Promise<ExportOutcome> {
-    // Copy into a buffer this store owns outright, so it can be transferred to the worker without a second copy.
-    const body = new Uint8Array(request.body.byteLength);
-    body.set(request.body);
-    return this.answer(this.call({ type: 'exportMetrics', id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]));
+    const body = ownedCopy(request.body);
+    return this.answer(this.call({ type: 'exportMetrics', id: 0, encoding: request.encoding, body }, [body]));
   }
 
   consumeTraces(request: OtlpExportRequest): Promise<ExportOutcome> {
     if (request.body.byteLength > MAX_DECODE_ON_RECEIVING_THREAD_BYTES) {
-      const body = new Uint8Array(request.body.byteLength);
-      body.set(request.body);
-      return this.answer(this.call({ type: 'export', id: 0, encoding: request.encoding, body: body.buffer }, [body.buffer]));
+      const body = ownedCopy(request.body);
+      return this.answer(this.call({ type: 'export', id: 0, encoding: request.encoding, body }, [body]));
     }
     let traces;
     try {
