@@ -70,8 +70,11 @@ describe('/metrics self-telemetry', () => {
 
     const scraped = await until(async () => {
       const s = await scrapeSelf(d);
-      return valueOf(s.families, 'spanlens_scrapes_total', { job: 'gone', result: 'failure' }) && valueOf(s.families, 'spanlens_scrape_up', { job: 'seed-app' }) === 1 ? s : undefined;
-    }, 'both targets scraped');
+      // Scraped samples go through the same ingest queue every 200 ms, so a scrape of /metrics can
+      // land while one of those writes is in flight; wait for a moment when none is.
+      const idle = valueOf(s.families, 'queue_size', { queue: 'ingest' }) === 0;
+      return idle && valueOf(s.families, 'spanlens_scrapes_total', { job: 'gone', result: 'failure' }) && valueOf(s.families, 'spanlens_scrape_up', { job: 'seed-app' }) === 1 ? s : undefined;
+    }, 'both targets scraped and the ingest queue idle');
     const { families, contentType } = scraped;
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(valueOf(families, 'receiver_accepted_spans_total', { receiver: 'otlp', transport: 'http' })).toBe(25);
