@@ -5,7 +5,7 @@
  *   writer   rebuilding the hand-off + SqliteSpanWriter.writeBatch (group commit) + LatencyStore.flush every
  *            2 s, as the writer thread runs them (with its automatic checkpoint: no checkpoint thread here)
  *   sql      SQLite alone: one row per span (the layout packing replaced), packed trace chunks, then
- *            + trace_search, on fresh databases
+ *            + trace_search_blocks, on fresh databases
  *   hdr      the cost of one latency histogram: allocate, encode (compress), decode
  *
  *   npx tsx bench/writer-stages.ts [--spans 400000] [--batch-requests 8] [--spans-per-request 500]
@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { openWriterDb } from '../src/store/sqlite/open.js';
 import { SqliteSpanWriter } from '../src/store/sqlite/span-writer.js';
 import { WRITER_SQL } from '../src/store/sqlite/sql.js';
-import { packOperations, packSpans, type OperationStats, type SpanToPack } from '../src/store/sqlite/span-pack.js';
+import { packSpans, type SpanToPack } from '../src/store/sqlite/span-pack.js';
+import { SearchBlockBuilder, type SearchEntry } from '../src/store/sqlite/search-blocks.js';
 import { decodeHistogram, encodeHistogram, newLatencyHistogram } from '../src/store/histograms/latency-hdr.js';
 import { decodeForWriter, unflattenDecoded, type TransferredTraces } from '../src/store/sqlite/decoded-transfer.js';
 import { DEFAULT_SHAPE } from './lib/otlp-payload.js';
@@ -135,6 +136,7 @@ function sqlStage(level: Level): number {
     for (const b of batches()) {
       const t = performance.now();
       db.transaction(() => {
+        const blocks = new SearchBlockBuilder();
         for (const d of b.decoded.map(unflattenDecoded)) {
           const byTrace = new Map<string, SpanToPack[]>();
           for (const r of d.resources) {
@@ -159,18 +161,17 @@ function sqlStage(level: Level): number {
             }
             const chunkId = chunk.run(traceId, first.startNs, first.endNs, group.length, 0, 1, 1, 1, packSpans(group)).lastInsertRowid;
             if (level === 'packed+search') {
-              const byService = new Map<number, OperationStats[]>();
+              const byService = new Map<number, SearchEntry>();
               for (const s of group) {
-                const ops = byService.get(s.serviceId) ?? [];
-                ops.push({ nameId: s.nameId, errors: 0, maxDurationNs: s.endNs - s.startNs });
-                byService.set(s.serviceId, ops);
+                let entry = byService.get(s.serviceId);
+                if (!entry) byService.set(s.serviceId, (entry = { traceId, startNs: first.startNs, chunkId: Number(chunkId), maxDurationNs: 0n, errors: 0, ops: new Map() }));
+                entry.ops.set(s.nameId, { nameId: s.nameId, errors: 0, maxDurationNs: s.endNs - s.startNs });
               }
-              for (const [serviceId, ops] of byService) {
-                search.run(serviceId, first.startNs, chunkId, traceId, 0, 0, packOperations(ops, ops.length));
-              }
+              for (const [serviceId, entry] of byService) blocks.add(serviceId, entry);
             }
           }
         }
+        for (const x of blocks.blocks()) search.run(x.serviceId, x.second, x.firstChunkId, x.entryCount, x.maxDurationNs, x.errors, x.entries);
       })();
       ms += performance.now() - t;
       spans += b.spans;

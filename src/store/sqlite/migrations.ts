@@ -1,14 +1,20 @@
+import type Database from 'better-sqlite3';
+import { convertSearchRowsToBlocks } from './search-migration.js';
+
 /**
- * Forward-only schema migrations, applied in order and recorded in `PRAGMA user_version`.
+ * Forward-only schema migrations, applied in order and recorded in `PRAGMA user_version`. A step is SQL,
+ * or a function for data SQL alone cannot reshape.
  *
  * Why spans have no per-span row or index: on this class of machine a B-tree index on a random key
  * (trace id, duration) costs 4–7× in insert rate and decays as the database grows, and even unindexed
  * rows cost SQLite ~6 µs each (see bench/ and README "Performance"). Spans are appended in arrival
  * order, packed per (trace, commit); per-trace and per-service lookups go through one index entry per
- * chunk and one search row per (service, chunk), and latency percentiles come from HDR histograms,
+ * chunk and one search block per (service, start second, commit), and latency percentiles come from HDR histograms,
  * never from scanning spans.
  */
-export const MIGRATIONS: readonly string[] = [
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   /* 1: initial schema */ `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 
@@ -115,4 +121,18 @@ export const MIGRATIONS: readonly string[] = [
     result_bytes INTEGER NOT NULL, truncated INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT);
   CREATE INDEX audit_log_by_time ON audit_log (time_ms);
   `,
+  /* 7: trace search as blocks of packed entries (search-blocks.ts): a few rows per commit, not one per (service, chunk) */ (db) => {
+    db.exec(`
+    -- One row per (service, start second, commit): that commit's entries of the service whose trace chunk
+    -- starts in that second, packed. max_duration_ns and error_count summarise the entries (max, sum) so
+    -- that a search skips blocks without reading them.
+    CREATE TABLE trace_search_blocks (
+      service_id INTEGER NOT NULL, second INTEGER NOT NULL, first_chunk_id INTEGER NOT NULL,
+      entry_count INTEGER NOT NULL, max_duration_ns INTEGER NOT NULL, error_count INTEGER NOT NULL,
+      entries BLOB NOT NULL,
+      PRIMARY KEY (service_id, second, first_chunk_id)) WITHOUT ROWID;
+    `);
+    convertSearchRowsToBlocks(db);
+    db.exec('DROP TABLE trace_search');
+  },
 ];

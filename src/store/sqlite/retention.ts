@@ -66,7 +66,8 @@ export class Retention {
       | { minute: number; first_chunk_id: number }
       | undefined;
     const chunkLimit = bound ? bound.first_chunk_id : (this.stmt.maxChunkId.get() as { id: number }).id + 1;
-    const cutoffNs = BigInt(cutoffMinute) * 60_000_000_000n;
+    // Search blocks are keyed by start second; minute boundaries are whole seconds.
+    const cutoffSecond = cutoffMinute * 60;
     const batch = this.settings.batchRows;
 
     const more = this.db.transaction(() => {
@@ -76,7 +77,7 @@ export class Retention {
       for (const row of deleted) spans += row.span_count;
       let search = 0;
       for (const { id } of this.stmt.serviceIds.all() as { id: number }[]) {
-        search += this.stmt.deleteTraceSearchBefore.run(id, cutoffNs, batch).changes;
+        search += this.stmt.deleteTraceSearchBefore.run(id, cutoffSecond, batch).changes;
       }
       this.deletedSpans += spans;
       if (chunks < batch) this.stmt.deleteIngestMinutesBelow.run(cutoffMinute);

@@ -70,7 +70,7 @@ const U64_BYTES = new Uint8Array(U64.buffer);
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Little-endian, as writeBigUInt64LE; `value` is a u64 (decoded from a fixed64). */
-function writeU64(out: Buffer, value: bigint, at: number): void {
+export function writeU64(out: Buffer, value: bigint, at: number): void {
   if (!LITTLE_ENDIAN_HOST) {
     out.writeBigUInt64LE(value, at);
     return;
@@ -166,51 +166,4 @@ export class PackedSpans {
   get raw(): Buffer {
     return this.buf.subarray(this.at + PACKED_SPAN_HEADER_BYTES, this.nextAt);
   }
-}
-
-/**
- * Per (trace, service, commit) search entry: the operations of that service in the chunk, packed as
- * repeated (name_id u32, error_count u32, max_duration_ns u64), so one trace_search row serves every
- * operation of the service instead of one row per operation.
- */
-export const PACKED_OP_BYTES = 16;
-
-export interface OperationStats {
-  nameId: number;
-  errors: number;
-  maxDurationNs: bigint;
-}
-
-export function packOperations(ops: Iterable<OperationStats>, count: number): Buffer {
-  const out = Buffer.allocUnsafe(count * PACKED_OP_BYTES);
-  let at = 0;
-  for (const op of ops) {
-    out.writeUInt32LE(op.nameId, at);
-    out.writeUInt32LE(op.errors, at + 4);
-    out.writeBigUInt64LE(op.maxDurationNs, at + 8);
-    at += PACKED_OP_BYTES;
-  }
-  return out;
-}
-
-export interface OperationFilter {
-  /** null: any operation. */
-  nameId: number | null;
-  minDurationNs: bigint;
-  /** null: no upper bound. */
-  maxDurationNs: bigint | null;
-  errorsOnly: boolean;
-}
-
-/** True if some operation in `ops` satisfies every predicate of the filter at once. */
-export function someOperationMatches(ops: Buffer, filter: OperationFilter): boolean {
-  for (let at = 0; at + PACKED_OP_BYTES <= ops.byteLength; at += PACKED_OP_BYTES) {
-    if (filter.nameId !== null && ops.readUInt32LE(at) !== filter.nameId) continue;
-    if (filter.errorsOnly && ops.readUInt32LE(at + 4) === 0) continue;
-    const maxDuration = ops.readBigUInt64LE(at + 8);
-    if (maxDuration < filter.minDurationNs) continue;
-    if (filter.maxDurationNs !== null && maxDuration > filter.maxDurationNs) continue;
-    return true;
-  }
-  return false;
 }

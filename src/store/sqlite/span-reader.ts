@@ -4,7 +4,8 @@ import { HistogramCache } from './histogram-cache.js';
 import { MergedLatency } from '../histograms/sparse-latency.js';
 import { fullSpans, mayBeError, mayHaveLinks, timingSpan } from './trace-spans.js';
 import { decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
-import { PackedSpans, someOperationMatches } from './span-pack.js';
+import { PackedSpans } from './span-pack.js';
+import { SearchEntries, startSecond, type EntryFilter } from './search-blocks.js';
 import { TraceSampler } from './trace-sampler.js';
 import { traceColumns } from './trace-columns.js';
 import type { TraceSpan } from '../../model/trace.js';
@@ -279,29 +280,45 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
   }
 
   private searchService(service: bigint, nameId: bigint | null, query: TraceSearchQuery): { traceId: Buffer; startNs: bigint }[] {
-    // One row per (service, chunk), newest first: stop once `limit` distinct traces matched.
+    // Blocks newest second first. Within a second, entries are ordered newest first (ties: the later
+    // chunk first); stop once `limit` distinct traces matched.
     const found: { traceId: Buffer; startNs: bigint }[] = [];
     const distinct = new Set<string>();
-    const minDuration = query.minDurationNs ?? 0n;
+    const filter: EntryFilter = {
+      startNs: query.startNs,
+      endNs: query.endNs,
+      nameId: nameId === null ? null : Number(nameId),
+      minDurationNs: query.minDurationNs ?? 0n,
+      maxDurationNs: query.maxDurationNs ?? null,
+      errorsOnly: query.errorsOnly ?? false,
+    };
     const rows = this.stmt.searchByService.iterate({
       service,
-      start: query.startNs,
-      end: query.endNs,
-      minDuration,
-      minErrors: query.errorsOnly ? 1 : 0,
-    }) as IterableIterator<{ trace_id: Buffer; start_ns: bigint; ops: Buffer }>;
+      startSecond: startSecond(query.startNs),
+      endSecond: startSecond(query.endNs),
+      minDuration: filter.minDurationNs,
+      minErrors: filter.errorsOnly ? 1 : 0,
+    }) as IterableIterator<{ second: bigint; entries: Buffer }>;
+    let second: bigint | undefined;
+    let inSecond: { traceId: Buffer; startNs: bigint; chunkId: number }[] = [];
+    const takeSecond = (): boolean => {
+      inSecond.sort((a, b) => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : b.chunkId - a.chunkId));
+      for (const e of inSecond) {
+        found.push({ traceId: e.traceId, startNs: e.startNs });
+        distinct.add(e.traceId.toString('latin1'));
+        if (distinct.size >= query.limit) return true;
+      }
+      inSecond = [];
+      return false;
+    };
     for (const row of rows) {
-      const matches = someOperationMatches(row.ops, {
-        nameId: nameId === null ? null : Number(nameId),
-        minDurationNs: minDuration,
-        maxDurationNs: query.maxDurationNs ?? null,
-        errorsOnly: query.errorsOnly ?? false,
-      });
-      if (!matches) continue;
-      found.push({ traceId: row.trace_id, startNs: row.start_ns });
-      distinct.add(row.trace_id.toString('latin1'));
-      if (distinct.size >= query.limit) break;
+      if (row.second !== second && takeSecond()) return found;
+      second = row.second;
+      for (const entry = new SearchEntries(row.entries); entry.advance(); ) {
+        if (entry.matches(filter)) inSecond.push({ traceId: entry.traceId, startNs: entry.startNs, chunkId: entry.chunkId });
+      }
     }
+    takeSecond();
     return found;
   }
 

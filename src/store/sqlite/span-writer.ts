@@ -3,7 +3,8 @@ import { WRITER_SQL } from './sql.js';
 import { BlobDictionary, NameDictionary } from './dictionaries.js';
 import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
-import { PackedSpans, packOperations, packSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type OperationStats, type SpanToPack } from './span-pack.js';
+import { PackedSpans, packSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type SpanToPack } from './span-pack.js';
+import { SearchBlockBuilder, type SearchEntry } from './search-blocks.js';
 import type { DecodedSpan, DecodedTraces } from '../../model/decoded.js';
 
 export interface SpanWriterSettings {
@@ -36,7 +37,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * The only code that writes spans. `writeBatch` stores several decoded export requests in ONE
  * synchronous transaction (group commit): when it returns, every span it counted is durable, and only
  * then may the exports be acknowledged. A trace's spans of a commit are packed into one trace_chunks row
- * (span-pack.ts), indexed by one entry instead of one per span.
+ * (span-pack.ts), indexed by one entry instead of one per span, and the commit's search entries into a
+ * few trace_search_blocks rows (search-blocks.ts).
  */
 export class SqliteSpanWriter {
   private readonly services: NameDictionary;
@@ -160,7 +162,11 @@ export class SqliteSpanWriter {
       accepted.push(count);
     }
     if (byTrace.size > 0) this.noteIngestMinute(nowMs);
-    for (const group of byTrace.values()) this.insertTrace(group, committed);
+    const search = new SearchBlockBuilder();
+    for (const group of byTrace.values()) this.insertTrace(group, committed, search);
+    for (const b of search.blocks()) {
+      this.stmt.search.run(b.serviceId, b.second, b.firstChunkId, b.entryCount, b.maxDurationNs, b.errors, b.entries);
+    }
     return accepted;
   }
 
@@ -172,15 +178,15 @@ export class SqliteSpanWriter {
     this.currentIngestMinute = minute;
   }
 
-  private insertTrace(group: PendingSpan[], committed: CommittedSpan[]): void {
+  private insertTrace(group: PendingSpan[], committed: CommittedSpan[], searchBlocks: SearchBlockBuilder): void {
     const traceId = asBuffer((group[0] as PendingSpan).span.traceId);
     let start = 0n;
     let end = 0n;
     let errors = 0;
     let root: PendingSpan | undefined;
     let earliest: PendingSpan | undefined;
-    // service id -> name id -> that operation's stats within this chunk
-    const search = new Map<number, { start: bigint; maxDuration: bigint; errors: number; ops: Map<number, OperationStats> }>();
+    // service id -> its search entry for this chunk (operations by name id)
+    const search = new Map<number, SearchEntry>();
     // Chunk and search error counts are ERR-v1 effective errors (find_errors, find_traces error=true);
     // latency series keep the status code (RED's statusCode buckets).
     for (const p of group) {
@@ -194,9 +200,11 @@ export class SqliteSpanWriter {
       if (isError) errors++;
       if (root === undefined && p.parentSpanId.length === 0) root = p;
       let service = search.get(p.serviceId);
-      if (!service) search.set(p.serviceId, (service = { start: p.startNs, maxDuration: 0n, errors: 0, ops: new Map() }));
-      if (p.startNs < service.start) service.start = p.startNs;
-      if (duration > service.maxDuration) service.maxDuration = duration;
+      if (!service) {
+        search.set(p.serviceId, (service = { traceId: p.span.traceId, startNs: p.startNs, chunkId: 0, maxDurationNs: 0n, errors: 0, ops: new Map() }));
+      }
+      if (p.startNs < service.startNs) service.startNs = p.startNs;
+      if (duration > service.maxDurationNs) service.maxDurationNs = duration;
       if (isError) service.errors++;
       const op = service.ops.get(p.nameId);
       if (op) {
@@ -220,8 +228,9 @@ export class SqliteSpanWriter {
         packSpans(group),
       ).lastInsertRowid,
     );
-    for (const [serviceId, row] of search) {
-      this.stmt.search.run(serviceId, row.start, chunkId, traceId, row.maxDuration, row.errors, packOperations(row.ops.values(), row.ops.size));
+    for (const [serviceId, entry] of search) {
+      entry.chunkId = chunkId;
+      searchBlocks.add(serviceId, entry);
     }
     for (const p of group) {
       committed.push({

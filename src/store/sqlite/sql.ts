@@ -13,8 +13,8 @@ export const WRITER_SQL = {
   insertScope: 'INSERT INTO scopes (digest, schema_url, raw) VALUES (?, ?, ?)',
   insertTraceChunk: `INSERT INTO trace_chunks (trace_id, start_ns, end_ns, span_count, error_count,
     has_root, root_service_id, root_name_id, spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  insertTraceSearch: `INSERT INTO trace_search (service_id, start_ns, chunk_id, trace_id, max_duration_ns,
-    error_count, ops) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  insertTraceSearch: `INSERT INTO trace_search_blocks (service_id, second, first_chunk_id, entry_count, max_duration_ns,
+    error_count, entries) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   insertIngestMinute: 'INSERT OR IGNORE INTO ingest_minutes (minute, first_chunk_id) VALUES (?, ?)',
   newestChunks: 'SELECT trace_id, spans FROM trace_chunks ORDER BY id DESC',
   maxChunkId: "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'trace_chunks'), 0) AS id",
@@ -39,8 +39,8 @@ export const WRITER_SQL = {
   deleteChunksBelow: `DELETE FROM trace_chunks WHERE id IN (SELECT id FROM trace_chunks WHERE id < ? ORDER BY id LIMIT ?)
     RETURNING span_count`,
   deleteIngestMinutesBelow: 'DELETE FROM ingest_minutes WHERE minute < ?',
-  deleteTraceSearchBefore: `DELETE FROM trace_search WHERE (service_id, start_ns, chunk_id) IN (
-    SELECT service_id, start_ns, chunk_id FROM trace_search WHERE service_id = ? AND start_ns < ? LIMIT ?)`,
+  deleteTraceSearchBefore: `DELETE FROM trace_search_blocks WHERE (service_id, second, first_chunk_id) IN (
+    SELECT service_id, second, first_chunk_id FROM trace_search_blocks WHERE service_id = ? AND second < ? LIMIT ?)`,
   deleteLatencyMinutesBefore: 'DELETE FROM latency_minutes WHERE minute < ?',
   deleteLatencyHoursBefore: 'DELETE FROM latency_hours WHERE hour < ?',
   serviceIds: 'SELECT id FROM services',
@@ -59,11 +59,11 @@ export const READER_SQL = {
     FROM latency_hours lh JOIN latency_series ls ON ls.id = lh.series_id GROUP BY ls.service_id`,
   serviceIdByName: 'SELECT id FROM services WHERE name = ?',
   spanNameIdByName: 'SELECT id FROM span_names WHERE name = ?',
-  // Newest first; the caller filters the packed operations and stops once it has enough traces.
-  searchByService: `SELECT trace_id, start_ns, ops FROM trace_search
-    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
+  // Newest second first; the caller filters the packed entries and stops once it has enough traces.
+  searchByService: `SELECT second, entries FROM trace_search_blocks
+    WHERE service_id = @service AND second >= @startSecond AND second <= @endSecond
       AND max_duration_ns >= @minDuration AND error_count >= @minErrors
-    ORDER BY start_ns DESC`,
+    ORDER BY second DESC`,
   traceChunkSummaries: `SELECT id, start_ns, end_ns, span_count, error_count, has_root, root_service_id,
     root_name_id FROM trace_chunks WHERE trace_id = ?`,
   traceChunkSpans: 'SELECT id, spans FROM trace_chunks WHERE trace_id = ? ORDER BY id',
@@ -186,17 +186,22 @@ export const AUDIT_SQL = {
 } as const;
 
 /**
- * Uniform trace sampling (span-reader sampleTraceIds): rows of a window counted, then only the rows whose
- * trace id falls in a hash band are read. The band is on bytes 10-13 of the trace id, inside the 7
- * rightmost bytes that W3C Trace Context level 2 requires to be random (the leading bytes may hold a
- * timestamp, as X-Ray ids do). Bands are [lo, hi) compared as blobs (memcmp order = unsigned order).
+ * Uniform trace sampling (trace-sampler.ts): the search entries of a window counted (an upper bound: whole
+ * blocks), then the blocks are read and only entries whose trace id falls in a hash band are kept.
  */
 export const TRACE_SAMPLE_SQL = {
-  countByService: `SELECT count(*) AS n FROM trace_search
-    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
+  countByService: `SELECT coalesce(sum(entry_count), 0) AS n FROM trace_search_blocks
+    WHERE service_id = @service AND second >= @startSecond AND second <= @endSecond
       AND max_duration_ns >= @minDuration AND error_count >= @minErrors`,
-  bandByService: `SELECT trace_id, ops FROM trace_search
-    WHERE service_id = @service AND start_ns >= @start AND start_ns <= @end
-      AND max_duration_ns >= @minDuration AND error_count >= @minErrors
-      AND substr(trace_id, 10, 4) >= @lo AND substr(trace_id, 10, 4) < @hi`,
+  blocksByService: `SELECT entries FROM trace_search_blocks
+    WHERE service_id = @service AND second >= @startSecond AND second <= @endSecond
+      AND max_duration_ns >= @minDuration AND error_count >= @minErrors`,
+} as const;
+
+/** Data migrations that SQL alone cannot do (migrations.ts runs them between its DDL steps). */
+export const MIGRATION_SQL = {
+  /** Migration 7: the rows of the old one-row-per-(service, chunk) search table, in key order. */
+  legacySearchRows: `SELECT service_id, start_ns, chunk_id, trace_id, max_duration_ns, error_count, ops FROM trace_search
+    WHERE (service_id, start_ns, chunk_id) > (?, ?, ?) ORDER BY service_id, start_ns, chunk_id LIMIT ?`,
+  insertSearchBlock: WRITER_SQL.insertTraceSearch,
 } as const;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { someOperationMatches } from './span-pack.js';
+import { SearchEntries, startSecond, type EntryFilter } from './search-blocks.js';
 import { TRACE_SAMPLE_SQL } from './sql.js';
 import type { TraceIdSample, TraceSearchQuery } from '../ports.js';
 
@@ -8,15 +8,11 @@ const HASH_SPACE = 2 ** 32;
 const OVERSAMPLE = 1.25;
 const MAX_BANDS = 8;
 
-/** The trace's sampling hash: bytes 9-12, inside the part W3C Trace Context level 2 makes random. */
+/**
+ * The trace's sampling hash: bytes 9-12, inside the 7 rightmost bytes that W3C Trace Context level 2
+ * requires to be random (the leading bytes may hold a timestamp, as X-Ray ids do).
+ */
 export const traceHash = (traceId: Buffer): number => traceId.readUInt32BE(9);
-
-function bound(hash: number): Buffer {
-  if (hash >= HASH_SPACE) return Buffer.from([255, 255, 255, 255, 255]); // above every 4-byte value
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(hash, 0);
-  return b;
-}
 
 /**
  * A uniform sample of the traces matching `query` in its window: the `limit` matching traces with the
@@ -24,39 +20,49 @@ function bound(hash: number): Buffer {
  * the newest N, which a long window would bias to its last minutes; and it is deterministic, so repeated
  * calls analyse the same traces.
  *
- * Cost: one native count over the window's search rows, then rows are read into JS only for the hash
- * band [0, hi) that should hold ~limit matches; if filters the count cannot see (operation, duration
- * ceiling, several rows per trace) leave too few, the next band is read, sized from the density seen.
+ * Cost: one native sum over the window's search blocks, then the blocks are read and entries kept only
+ * in the hash band [0, hi) that should hold ~limit matches; if filters the count cannot see (operation,
+ * duration ceiling, several entries per trace) leave too few, the next band is read, sized from the
+ * density seen.
  */
 export class TraceSampler {
   private readonly count: Database.Statement;
-  private readonly band: Database.Statement;
+  private readonly blocks: Database.Statement;
 
   constructor(db: Database.Database) {
     this.count = db.prepare(TRACE_SAMPLE_SQL.countByService).safeIntegers(true);
-    this.band = db.prepare(TRACE_SAMPLE_SQL.bandByService).safeIntegers(true);
+    this.blocks = db.prepare(TRACE_SAMPLE_SQL.blocksByService).safeIntegers(true);
   }
 
   sample(serviceIds: readonly bigint[], nameId: bigint | null, query: TraceSearchQuery): TraceIdSample {
-    const params = { start: query.startNs, end: query.endNs, minDuration: query.minDurationNs ?? 0n, minErrors: query.errorsOnly ? 1 : 0 };
-    let rows = 0;
-    for (const service of serviceIds) rows += Number((this.count.get({ ...params, service }) as { n: bigint }).n);
-    if (rows === 0 || query.limit <= 0) return { traceIds: [], matched: 0, matchedExact: true };
-    const filter = {
+    const filter: EntryFilter = {
+      startNs: query.startNs,
+      endNs: query.endNs,
       nameId: nameId === null ? null : Number(nameId),
-      minDurationNs: params.minDuration,
+      minDurationNs: query.minDurationNs ?? 0n,
       maxDurationNs: query.maxDurationNs ?? null,
       errorsOnly: query.errorsOnly ?? false,
     };
+    const params = {
+      startSecond: startSecond(query.startNs),
+      endSecond: startSecond(query.endNs),
+      minDuration: filter.minDurationNs,
+      minErrors: filter.errorsOnly ? 1 : 0,
+    };
+    let rows = 0;
+    for (const service of serviceIds) rows += Number((this.count.get({ ...params, service }) as { n: bigint }).n);
+    if (rows === 0 || query.limit <= 0) return { traceIds: [], matched: 0, matchedExact: true };
     const matches = new Map<string, number>(); // trace id (latin1) -> hash
     let lo = 0;
     let hi = Math.min(HASH_SPACE, Math.ceil((OVERSAMPLE * query.limit * HASH_SPACE) / rows));
     for (let bands = 1; ; bands++) {
       for (const service of serviceIds) {
-        const it = this.band.iterate({ ...params, service, lo: bound(lo), hi: bound(hi) }) as IterableIterator<{ trace_id: Buffer; ops: Buffer }>;
-        for (const row of it) {
-          if (!someOperationMatches(row.ops, filter)) continue;
-          matches.set(row.trace_id.toString('latin1'), traceHash(row.trace_id));
+        for (const row of this.blocks.iterate({ ...params, service }) as IterableIterator<{ entries: Buffer }>) {
+          for (const entry = new SearchEntries(row.entries); entry.advance(); ) {
+            const hash = entry.traceHash;
+            if (hash < lo || hash >= hi || !entry.matches(filter)) continue;
+            matches.set(entry.traceId.toString('latin1'), hash);
+          }
         }
       }
       if (matches.size >= query.limit || hi >= HASH_SPACE) break;

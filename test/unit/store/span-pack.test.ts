@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PackedSpans, packOperations, packSpans, someOperationMatches, type SpanToPack } from '../../../src/store/sqlite/span-pack.js';
+import { PackedSpans, packSpans, type SpanToPack } from '../../../src/store/sqlite/span-pack.js';
 
 const span = fc.record({
   spanId: fc.uint8Array({ minLength: 8, maxLength: 8 }),
@@ -46,22 +46,5 @@ describe('packed trace chunks', () => {
     const packed = packSpans([{ spanId: new Uint8Array(8), parentSpanId: new Uint8Array(), kind: 1, statusCode: 0, serviceId: 1, nameId: 1, resourceId: 1, scopeId: 1, startNs: 1n, endNs: 2n, raw: new Uint8Array(10) }]);
     const cursor = new PackedSpans(packed.subarray(0, packed.byteLength - 1));
     expect(() => cursor.next()).toThrow(/overruns/);
-  });
-
-  it('match search predicates on one operation at a time', () => {
-    const ops = packOperations(
-      [
-        { nameId: 7, errors: 0, maxDurationNs: 5_000n },
-        { nameId: 9, errors: 2, maxDurationNs: 100n },
-      ],
-      2,
-    );
-    const match = (f: Partial<Parameters<typeof someOperationMatches>[1]>): boolean =>
-      someOperationMatches(ops, { nameId: null, minDurationNs: 0n, maxDurationNs: null, errorsOnly: false, ...f });
-    expect(match({ nameId: 7, minDurationNs: 1_000n })).toBe(true);
-    // operation 9 has errors and operation 7 is slow, but no single operation is both
-    expect(match({ errorsOnly: true, minDurationNs: 1_000n })).toBe(false);
-    expect(match({ nameId: 9, errorsOnly: true, maxDurationNs: 100n })).toBe(true);
-    expect(match({ nameId: 8 })).toBe(false);
   });
 });
