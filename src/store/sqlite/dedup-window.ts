@@ -4,22 +4,34 @@
  * duplicates are legal and receivers must tolerate them. The window holds the last `capacity` spans,
  * seconds at peak rates, which is when retries come.
  *
- * Why a ring of raw bytes and a numeric index instead of a Set of strings: building two strings per span
- * and keeping 400k of them alive cost the writer ~6 % of its time plus GC. Keys are copied into one
- * preallocated buffer and indexed by a 53-bit number taken from the (random) span id; a hit is confirmed
- * by comparing all 24 bytes, so a hash collision can only make the window forget, never drop a span.
+ * Why a ring of raw bytes and an open-addressing table of slot numbers instead of a Set of strings or a
+ * Map: building two strings per span and keeping 400k of them alive cost the writer ~6 % of its time plus
+ * GC, and a Map keyed by 53-bit numbers still allocated a heap number per span and cost ~3 %. Keys are
+ * copied into one preallocated buffer; the table (linear probing, backward-shift deletion, load ≤ 0.5)
+ * maps a 32-bit hash of the span id to slots, and a hit is confirmed by comparing all 24 bytes, so a
+ * hash collision costs a probe, never a dropped or forgotten span.
  */
 const KEY_BYTES = 24;
 
 export class DedupWindow {
   private readonly keys: Buffer;
-  private readonly hashes: Float64Array;
-  private readonly slotByHash = new Map<number, number>();
+  /** Per ring slot: its key's hash, or -1 when the slot holds no key. */
+  private readonly hashes: Int32Array;
+  /**
+   * Two words per position: the key's hash and its slot + 1 (0 = empty). The hash beside the slot lets a
+   * probe reject other keys without touching `keys` or `hashes`: ~1 cache miss per new span.
+   */
+  private readonly table: Int32Array;
+  private readonly mask: number;
   private next = 0;
 
   constructor(private readonly capacity: number) {
     this.keys = Buffer.alloc(capacity * KEY_BYTES);
-    this.hashes = new Float64Array(capacity).fill(-1);
+    this.hashes = new Int32Array(capacity).fill(-1);
+    let size = 2;
+    while (size < capacity * 2) size *= 2;
+    this.table = new Int32Array(2 * size);
+    this.mask = size - 1;
   }
 
   /**
@@ -29,8 +41,12 @@ export class DedupWindow {
   seen(traceId: Uint8Array, spanId: Uint8Array): boolean {
     if (this.capacity === 0) return false;
     const hash = hashOf(spanId, traceId);
-    const slot = this.slotByHash.get(hash);
-    if (slot !== undefined && this.sameKey(slot, traceId, spanId)) return true;
+    const table = this.table;
+    for (let at = hash & this.mask; ; at = (at + 1) & this.mask) {
+      const entry = table[2 * at + 1] as number;
+      if (entry === 0) break;
+      if (table[2 * at] === hash && this.sameKey(entry - 1, traceId, spanId)) return true;
+    }
     this.record(hash, traceId, spanId);
     return false;
   }
@@ -40,12 +56,29 @@ export class DedupWindow {
     return (this.next + this.capacity - 1) % this.capacity;
   }
 
-  /** Forgets the key in `slot` (its spans were not stored after all). */
+  /** Forgets the key in `slot` (its spans were not stored after all, or the ring moved past it). */
   forget(slot: number): void {
     if (this.capacity === 0) return;
     const hash = this.hashes[slot] as number;
-    if (hash >= 0 && this.slotByHash.get(hash) === slot) this.slotByHash.delete(hash);
+    if (hash < 0) return;
     this.hashes[slot] = -1;
+    const mask = this.mask;
+    const table = this.table;
+    let hole = hash & mask;
+    while (table[2 * hole + 1] !== slot + 1) hole = (hole + 1) & mask;
+    // Backward-shift deletion: move later entries of the probe run into the hole when their home
+    // position does not lie cyclically in (hole, at], so every remaining key stays reachable.
+    for (let at = (hole + 1) & mask; ; at = (at + 1) & mask) {
+      const entry = table[2 * at + 1] as number;
+      if (entry === 0) break;
+      const home = (table[2 * at] as number) & mask;
+      const between = hole <= at ? hole < home && home <= at : hole < home || home <= at;
+      if (between) continue;
+      table[2 * hole] = table[2 * at] as number;
+      table[2 * hole + 1] = entry;
+      hole = at;
+    }
+    table[2 * hole + 1] = 0;
   }
 
   private record(hash: number, traceId: Uint8Array, spanId: Uint8Array): void {
@@ -54,7 +87,10 @@ export class DedupWindow {
     this.keys.set(traceId, slot * KEY_BYTES);
     this.keys.set(spanId, slot * KEY_BYTES + 16);
     this.hashes[slot] = hash;
-    this.slotByHash.set(hash, slot);
+    let at = hash & this.mask;
+    while (this.table[2 * at + 1] !== 0) at = (at + 1) & this.mask;
+    this.table[2 * at] = hash;
+    this.table[2 * at + 1] = slot + 1;
     this.next = (slot + 1) % this.capacity;
   }
 
@@ -66,9 +102,17 @@ export class DedupWindow {
   }
 }
 
-/** 53 bits: 32 from the span id's first word, 21 from its second word mixed with the trace id's last byte. */
+/** 31 bits (non-negative) from all of the span id and the trace id's last byte, well mixed (murmur3's finaliser). */
 function hashOf(spanId: Uint8Array, traceId: Uint8Array): number {
-  const lo = ((spanId[0] as number) | ((spanId[1] as number) << 8) | ((spanId[2] as number) << 16) | ((spanId[3] as number) << 24)) >>> 0;
-  const hi = ((spanId[4] as number) | ((spanId[5] as number) << 8) | (((spanId[6] as number) ^ (traceId[15] as number)) << 16)) & 0x1fffff;
-  return hi * 2 ** 32 + lo;
+  const lo = (spanId[0] as number) | ((spanId[1] as number) << 8) | ((spanId[2] as number) << 16) | ((spanId[3] as number) << 24);
+  const hi = (spanId[4] as number) | ((spanId[5] as number) << 8) | ((spanId[6] as number) << 16) | (((spanId[7] as number) ^ (traceId[15] as number)) << 24);
+  return fmix32(lo ^ fmix32(hi)) & 0x7fffffff;
+}
+
+function fmix32(value: number): number {
+  let h = value ^ (value >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
