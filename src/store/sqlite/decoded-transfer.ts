@@ -154,11 +154,11 @@ export function transferList(t: TransferredTraces): ArrayBuffer[] {
 
 /** Rebuilds the DecodedTraces that flattenDecoded flattened, as views into `t.bytes`. */
 export function unflattenDecoded(t: TransferredTraces): DecodedTraces {
-  const bytes = Buffer.from(t.bytes);
   const layout = new Uint32Array(t.layout);
   const times = new BigUint64Array(t.times);
   const strings = t.strings;
-  const view = (offset: number, length: number): Buffer => bytes.subarray(offset, offset + length);
+  // Plain Uint8Array views: Buffer#subarray costs ~3× more (species lookup, FastBuffer), 4 per span.
+  const view = (offset: number, length: number): Uint8Array => new Uint8Array(t.bytes, offset, length);
   const resources: DecodedResource[] = [];
   let w = 0;
   let ti = 0;
