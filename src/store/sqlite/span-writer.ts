@@ -17,14 +17,10 @@ interface PendingSpan extends SpanToPack {
   span: DecodedSpan;
 }
 
-interface CommittedSpan {
-  rowid: number;
-  serviceId: number;
-  nameId: number;
-  kind: number;
-  isError: boolean;
-  startNs: number;
-  durationNs: number;
+/** A trace chunk inserted by the current transaction, recorded in the latency histograms once it commits. */
+interface CommittedChunk {
+  chunkId: number;
+  spans: PendingSpan[];
 }
 
 const MINUTE_MS = 60_000;
@@ -93,7 +89,7 @@ export class SqliteSpanWriter {
    */
   writeBatch(requests: readonly DecodedTraces[], nowMs: number): number[] {
     const newKeys: number[] = [];
-    const committed: CommittedSpan[] = [];
+    const committed: CommittedChunk[] = [];
     let accepted: number[];
     try {
       accepted = this.db.transaction(() => this.insertAll(requests, nowMs, newKeys, committed))();
@@ -109,8 +105,13 @@ export class SqliteSpanWriter {
     // Committed: from here nothing may report the batch as failed (a client would re-send it). If a
     // histogram write fails, the watermark stays behind and the next start replays these spans.
     try {
-      for (const c of committed) {
-        this.latency.record(c.rowid, c.serviceId, c.nameId, c.kind, c.isError, c.startNs, c.durationNs, nowMs);
+      for (const { chunkId, spans } of committed) {
+        for (const p of spans) {
+          const durationNs = p.endNs > p.startNs ? Number(p.endNs - p.startNs) : 0;
+          // ERR-v1's effective error (status, else HTTP/gRPC codes), the same one find_errors and trace
+          // search use, so error rates, SLO availability and alerts agree with the error analysis.
+          this.latency.record(chunkId, p.serviceId, p.nameId, p.kind, p.span.effectiveError, Number(p.startNs), durationNs, nowMs);
+        }
       }
     } catch {
       this.latency.holdWatermark();
@@ -118,7 +119,7 @@ export class SqliteSpanWriter {
     return accepted;
   }
 
-  private insertAll(requests: readonly DecodedTraces[], nowMs: number, newKeys: number[], committed: CommittedSpan[]): number[] {
+  private insertAll(requests: readonly DecodedTraces[], nowMs: number, newKeys: number[], committed: CommittedChunk[]): number[] {
     const accepted: number[] = [];
     const byTrace = new Map<string, PendingSpan[]>();
     for (const request of requests) {
@@ -194,7 +195,7 @@ export class SqliteSpanWriter {
     this.currentIngestMinute = minute;
   }
 
-  private insertTrace(group: PendingSpan[], committed: CommittedSpan[], searchBlocks: SearchBlockBuilder): void {
+  private insertTrace(group: PendingSpan[], committed: CommittedChunk[], searchBlocks: SearchBlockBuilder): void {
     const traceId = asBuffer((group[0] as PendingSpan).span.traceId);
     let start = 0n;
     let end = 0n;
@@ -248,18 +249,6 @@ export class SqliteSpanWriter {
       entry.chunkId = chunkId;
       searchBlocks.add(serviceId, entry);
     }
-    for (const p of group) {
-      committed.push({
-        rowid: chunkId,
-        serviceId: p.serviceId,
-        nameId: p.nameId,
-        kind: p.kind,
-        // ERR-v1's effective error (status, else HTTP/gRPC codes), the same one find_errors and trace
-        // search use, so error rates, SLO availability and alerts agree with the error analysis.
-        isError: p.span.effectiveError,
-        startNs: Number(p.startNs),
-        durationNs: p.endNs > p.startNs ? Number(p.endNs - p.startNs) : 0,
-      });
-    }
+    committed.push({ chunkId, spans: group });
   }
 }
