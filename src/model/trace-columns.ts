@@ -12,8 +12,8 @@
  */
 import type { TraceLink, TraceSpan } from './trace.js';
 
-/** How much a columnar read decodes beyond the headers: as TraceDetail. */
-export type TraceColumnsDetail = 'links' | 'errors';
+/** How much a columnar read decodes beyond the headers: as TraceDetail, without `full`. */
+export type TraceColumnsDetail = 'timing' | 'links' | 'errors';
 
 /** What the `errors` detail decodes of a span that is (or may be) an ERR-v1 error, as getTraceSpans does. */
 export type SpanErrorDetails = Pick<TraceSpan, 'statusMessage' | 'attributes' | 'events'>;
@@ -45,12 +45,12 @@ export interface TraceColumns {
   baseNs: bigint;
   startNs: Float64Array;
   endNs: Float64Array;
-  /** Links of the spans that have any (absent: none), for the FOLLOWS_FROM rule of CP-v1. */
+  /** Links of the spans that have any (absent: none), for the FOLLOWS_FROM rule of CP-v1; empty with `timing`. */
   links: ReadonlyMap<number, readonly TraceLink[]>;
   /**
    * Only when read with the `errors` detail: status message, attributes and events of the spans that
    * getTraceSpans(`errors`) decodes in full (the ERR-v1 error candidates); every other span then has none,
-   * exactly as in those TraceSpans. Absent otherwise: no span has attributes (the `links` detail).
+   * exactly as in those TraceSpans. Absent otherwise: no span has attributes (`links`, `timing`).
    */
   errorDetails?: ReadonlyMap<number, SpanErrorDetails>;
 }

@@ -139,8 +139,8 @@ export interface TraceSpanReader {
   getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
   /**
    * The same spans (arrival order, `links` detail by default) as columns: one trace's headers without an
-   * object per span, for analyses of very large traces. `errors` adds `errorDetails`, the spans
-   * getTraceSpans(`errors`) decodes in full. Null when no span of the trace is stored.
+   * object per span, for analyses of very large traces. `timing` leaves links out; `errors` adds
+   * `errorDetails`, the spans getTraceSpans(`errors`) decodes in full. Null when no span of the trace is stored.
    */
   getTraceColumns(traceId: string, options?: { detail: TraceColumnsDetail }): Promise<TraceColumns | null>;
   /** Many traces at once (bulk analysis); unknown ids are absent from the map. */

@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSelfTimes } from '../../src/analysis/self-time.js';
 import { summarizeTrace } from '../../src/analysis/trace-summary.js';
 import { summarizeTraceColumns } from '../../src/analysis/trace-summary-columns.js';
+import { topologyOf } from '../../src/analysis/trace-topology.js';
+import { topologyOfColumns } from '../../src/analysis/trace-topology-columns.js';
 import { buildTraceForest } from '../../src/analysis/trace-tree.js';
 import { otlpType, TypeNames } from '../../src/codec/protos.js';
 import { SpanKind, StatusCode } from '../../src/model/span.js';
 import type { AttributeValue, Attributes, TraceSpan } from '../../src/model/trace.js';
-import { summaryView } from '../../src/mcp/trace-views.js';
+import { summaryView, topologyView } from '../../src/mcp/trace-views.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTool, connectHttp, type McpConnection } from '../helpers/mcp-client.js';
 import { postProto } from '../helpers/otlp-raw.js';
@@ -18,13 +20,13 @@ import { arbErrorTrace, bigTrace } from '../unit/analysis/columns-arb.js';
 import { mkTrace, TRACE_ID } from '../unit/analysis/fixture.js';
 
 /**
- * get_trace view=summary through MCP on random traces stored through OTLP/HTTP (several requests each,
- * so several chunks): the answer, which now comes from the trace's columns, is byte for byte what the
- * object path makes of the same stored trace (summaryView of summarizeTrace over getTraceSpans(`errors`)).
- * The columns must have answered every trace but those with a parent cycle or times > 104 days apart,
- * so the test cannot pass by falling back. Traces: 150 small random ones (broken, missing and self
- * parents, duplicates, equal times, zero and negative durations, async children, ERR-v1 facts), five of
- * 1k spans and one of 10k.
+ * get_trace view=summary and view=topology through MCP on random traces stored through OTLP/HTTP (several
+ * requests each, so several chunks): the answer, which now comes from the trace's columns, is byte for
+ * byte what the object path makes of the same stored trace (summaryView of summarizeTrace over
+ * getTraceSpans(`errors`), topologyView of topologyOf over getTraceSpans(`timing`)). The columns must
+ * have answered every trace but those with a parent cycle or times > 104 days apart, so the test cannot
+ * pass by falling back. Traces: 150 small random ones (broken, missing and self parents, duplicates,
+ * equal times, zero and negative durations, async children, ERR-v1 facts), five of 1k spans, one of 10k.
  */
 
 const MS = 1_000_000n;
@@ -133,4 +135,27 @@ describe('get_trace summary from columns', () => {
     expect(columnar).toBeGreaterThan(stored.length * 0.7);
   }, 120_000);
 
+  it('ranks the topology exactly as the object path, and from the columns wherever they can', async () => {
+    const reader = daemon.service.reader;
+    let columnar = 0;
+    for (const [n, t] of stored.entries()) {
+      const maxSpans = [50, 1, 500, 7][n % 4]!;
+      const depth = n % 3 === 0 ? n % 5 : undefined;
+      const maxBytes = n % 7 === 0 ? 2048 : 20_000;
+      const answer = await callTool(mcp.client, 'get_trace', { trace_id: t.traceId, view: 'topology', max_spans: maxSpans, ...(depth === undefined ? {} : { depth }), max_bytes: maxBytes });
+      const forest = buildTraceForest((await reader.getTraceSpans(t.traceId, { detail: 'timing' }))!);
+      const reference = topologyOf(forest, computeSelfTimes(forest), { limit: maxSpans, depth });
+      const expected = JSON.parse(JSON.stringify(topologyView(reference, { maxSpans, budget: maxBytes }))) as CallToolResult;
+      expect(JSON.stringify(answer.structuredContent)).toBe(JSON.stringify(expected.structuredContent));
+      expect(answer.content).toEqual(expected.content);
+
+      const fast = topologyOfColumns((await reader.getTraceColumns(t.traceId, { detail: 'timing' }))!, { limit: maxSpans, depth });
+      expect(fast === null, `trace ${n} (${t.traceId}) columnar`).toBe(!(t.columnar && forest.anomalies.cycleBroken.length === 0));
+      if (fast !== null) {
+        expect(fast).toEqual(reference);
+        columnar++;
+      }
+    }
+    expect(columnar).toBeGreaterThan(stored.length * 0.7);
+  }, 120_000);
 });

@@ -4,6 +4,8 @@ import { buildTraceForest } from '../../analysis/trace-tree.js';
 import { computeSelfTimes } from '../../analysis/self-time.js';
 import { summarizeTrace, type TraceSummary } from '../../analysis/trace-summary.js';
 import { summarizeTraceColumns } from '../../analysis/trace-summary-columns.js';
+import { topologyOf, type TopologyOptions, type TraceTopology } from '../../analysis/trace-topology.js';
+import { topologyOfColumns } from '../../analysis/trace-topology-columns.js';
 import type { McpDeps } from '../deps.js';
 import { defineTool } from '../register.js';
 import { budgetInput, budgetOf, metaSchema } from '../result.js';
@@ -40,9 +42,9 @@ export function registerGetTrace(server: McpServer, deps: McpDeps): void {
       const budget = budgetOf(args.max_bytes, deps.limits);
       if (view === 'summary') return summaryView(await summarize(deps, args.trace_id), budget);
       const maxSpans = args.max_spans ?? 50;
-      const forest = buildTraceForest(await loadTrace(deps, args.trace_id, view === 'topology' ? 'timing' : 'full'));
+      if (view === 'topology') return topologyView(await topology(deps, args.trace_id, { limit: maxSpans, depth: args.depth }), { maxSpans, budget });
+      const forest = buildTraceForest(await loadTrace(deps, args.trace_id, 'full'));
       const self = computeSelfTimes(forest);
-      if (view === 'topology') return topologyView(forest, self, { maxSpans, depth: args.depth, budget });
       return spansView(forest, self, { spanIds: args.span_ids, maxSpans, attributes: args.attributes ?? 'all', events: args.include_events ?? false, budget });
     },
   );
@@ -59,4 +61,14 @@ async function summarize(deps: McpDeps, traceId: string): Promise<TraceSummary> 
   if (fast !== null) return fast;
   const forest = buildTraceForest(await loadTrace(deps, traceId, 'errors'));
   return summarizeTrace(forest, computeSelfTimes(forest));
+}
+
+/** The topology rows likewise: from the columns, or from the BigInt spans when they decline. */
+async function topology(deps: McpDeps, traceId: string, options: TopologyOptions): Promise<TraceTopology> {
+  const cols = await deps.spans.getTraceColumns(traceId.toLowerCase(), { detail: 'timing' });
+  if (cols === null || cols.count === 0) throw traceNotStored(traceId);
+  const fast = topologyOfColumns(cols, options);
+  if (fast !== null) return fast;
+  const forest = buildTraceForest(await loadTrace(deps, traceId, 'timing'));
+  return topologyOf(forest, computeSelfTimes(forest), options);
 }

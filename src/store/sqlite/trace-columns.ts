@@ -12,7 +12,8 @@ type Filling = Pick<TraceColumns, 'spanIdHi' | 'spanIdLo' | 'hasParent' | 'paren
 /**
  * A trace's packed chunks (in arrival order) as TraceColumns: a counting pass, then one pass per chunk
  * over the record headers through a DataView, with no per-span object, BigInt or string; links are
- * decoded only for the spans that may have some, as the `links` detail of getTraceSpans does. With `errors` (a trace summary), the spans getTraceSpans(`errors`) decodes in full are
+ * decoded only for the spans that may have some, as the `links` detail of getTraceSpans does (`timing`
+ * decodes none). With `errors` (a trace summary), the spans getTraceSpans(`errors`) decodes in full are
  * decoded the same way, details and links in one decodeSpanDetailsFast: the error candidates, usually few.
  *
  * Plain loops over typed reads in small functions, not a cursor with getters: the first calls on a big
@@ -46,7 +47,8 @@ export function traceColumns(
   const links = new Map<number, TraceLink[]>();
   const errorDetails = detail === 'errors' ? new Map<number, SpanErrorDetails>() : null;
   let i = 0;
-  for (let c = 0; c < views.length; c++) i = fillChunk(cols, views[c]!, chunks[c]!, i, baseHi, baseLo, services, names, links, errorDetails);
+  const withLinks = detail !== 'timing';
+  for (let c = 0; c < views.length; c++) i = fillChunk(cols, views[c]!, chunks[c]!, i, baseHi, baseLo, services, names, withLinks ? links : null, errorDetails);
   return {
     traceId, count, ...cols, services: services.strings, names: names.strings,
     baseNs: (BigInt(baseHi) << 32n) | BigInt(baseLo), links, ...(errorDetails ? { errorDetails } : {}),
@@ -67,7 +69,7 @@ function countRecords(views: readonly DataView[]): number {
 /** Fills the columns from one chunk's records, the first at index `i`; returns the index after its last. */
 function fillChunk(
   cols: Filling, v: DataView, chunk: Buffer, i: number, baseHi: number, baseLo: number,
-  services: Dictionary, names: Dictionary, links: Map<number, TraceLink[]>, errorDetails: Map<number, SpanErrorDetails> | null,
+  services: Dictionary, names: Dictionary, links: Map<number, TraceLink[]> | null, errorDetails: Map<number, SpanErrorDetails> | null,
 ): number {
   const { spanIdHi, spanIdLo, hasParent, parentIdHi, parentIdLo, kind, statusCode, service, name, startNs, endNs } = cols;
   // Neighbouring spans mostly share a service and often a name: skip the Map for a repeat. The state is
@@ -112,8 +114,8 @@ function fillChunk(
     if (errorDetails !== null && mayBeErrorHeader(flags, statusCode[i]!, kind[i]!)) {
       const d = decodeSpanDetailsFast(chunk.subarray(at + PACKED_SPAN_HEADER_BYTES, next));
       errorDetails.set(i, { statusMessage: d.statusMessage, attributes: d.attributes, events: d.events });
-      if (d.links.length > 0) links.set(i, d.links);
-    } else if (mayHaveLinks(flags)) {
+      if (d.links.length > 0) links?.set(i, d.links);
+    } else if (links !== null && mayHaveLinks(flags)) {
       const decoded = decodeSpanLinks(chunk.subarray(at + PACKED_SPAN_HEADER_BYTES, next));
       if (decoded.length > 0) links.set(i, decoded);
     }
