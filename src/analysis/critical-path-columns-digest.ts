@@ -45,16 +45,16 @@ export function digestPath(forest: ColumnForest, path: ColumnPath, options: Crit
 
 /**
  * The first `k` spans of CriticalPathOfRoot.bySpan order (critical desc, spanId asc), without sorting
- * them all; sums critical time per local service index into `perService` on the way.
+ * them all; sums critical time per local service index into `perService` (when given) on the way.
  */
-function topSpansOf(cols: TraceColumns, path: ColumnPath, k: number, perService: Float64Array): number[] {
+export function topSpansOf(cols: TraceColumns, path: ColumnPath, k: number, perService?: Float64Array): number[] {
   const { spanIdHi: hi, spanIdLo: lo, service } = cols;
   const { criticalNs, onPath } = path;
   const top: number[] = [];
   for (let t = 0; t < onPath.length; t++) {
     const x = onPath[t]!;
     const c = criticalNs[x]!;
-    perService[service[x]!]! += c;
+    if (perService) perService[service[x]!]! += c;
     let at = top.length;
     for (; at > 0; at--) {
       const y = top[at - 1]!;

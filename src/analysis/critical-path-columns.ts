@@ -20,9 +20,9 @@ import { buildColumnForest, type ColumnForest } from './trace-forest-columns.js'
 export function summarizeColumns(cols: TraceColumns, options: CriticalPathSummaryOptions): CriticalPathSummary | null {
   const forest = buildColumnForest(cols);
   if (forest === null) return null;
-  const clip: ColumnClip = { startNs: Float64Array.from(cols.startNs), endNs: Float64Array.from(forest.endNs), state: new Uint8Array(cols.count) };
   const adjustments = new Int32Array(3);
-  if (clipColumns(forest, clip, adjustments) !== forest.keptCount) return null; // some span sits on a parent cycle
+  const clip = clipOf(forest, adjustments);
+  if (clip === null) return null;
   const [start, end] = forest.bounds;
   return {
     traceId: cols.count === 0 ? '' : cols.traceId.toLowerCase(),
@@ -32,6 +32,15 @@ export function summarizeColumns(cols: TraceColumns, options: CriticalPathSummar
     adjustments: { truncated: adjustments[0]!, dropped: adjustments[1]!, nonBlocking: adjustments[2]! },
     path: forest.primaryRoot === -1 ? null : digestPath(forest, walkColumns(forest, clip, forest.primaryRoot), options),
   };
+}
+
+/**
+ * The CP-v1 clip of every span (critical-path-clip.ts clipForest over columns), counting truncated,
+ * dropped and non-blocking spans into `counts`; null when some span sits on a parent cycle.
+ */
+export function clipOf(forest: ColumnForest, counts: Int32Array = new Int32Array(3)): ColumnClip | null {
+  const clip: ColumnClip = { startNs: Float64Array.from(forest.cols.startNs), endNs: Float64Array.from(forest.endNs), state: new Uint8Array(forest.cols.count) };
+  return clipColumns(forest, clip, counts) === forest.keptCount ? clip : null;
 }
 
 /**

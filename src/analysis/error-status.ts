@@ -8,11 +8,28 @@
  */
 import { isEffectiveErrorStatus, SPAN_KIND_NAMES, StatusCode } from '../model/span.js';
 import type { TraceSpan } from '../model/trace.js';
+import type { TraceColumns } from '../model/trace-columns.js';
 import { Attr, attrNumber, attrString } from './semconv.js';
 
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 export function isEffectiveError(span: TraceSpan): boolean {
+  return isEffectiveErrorOf(span);
+}
+
+/**
+ * isEffectiveError of span `i` of `cols`, as it judges the TraceSpan the same read gives: attributes
+ * only where the columns carry details (the `errors` detail), status code and kind for every span.
+ */
+export function isEffectiveErrorAt(cols: TraceColumns, i: number): boolean {
+  const statusCode = cols.statusCode[i]!;
+  if (statusCode !== StatusCode.UNSET) return statusCode === StatusCode.ERROR;
+  const details = cols.errorDetails?.get(i);
+  const kind = cols.kind[i]!;
+  return details ? isEffectiveErrorOf({ statusCode, kind, attributes: details.attributes }) : isEffectiveErrorStatus(statusCode, kind, undefined, undefined);
+}
+
+function isEffectiveErrorOf(span: Pick<TraceSpan, 'statusCode' | 'kind' | 'attributes'>): boolean {
   if (span.statusCode !== StatusCode.UNSET) return span.statusCode === StatusCode.ERROR;
   return isEffectiveErrorStatus(span.statusCode, span.kind, attrNumber(span, Attr.httpStatus), attrNumber(span, Attr.grpcStatus));
 }
@@ -25,7 +42,7 @@ export interface ExceptionEvidence {
 }
 
 /** The first `exception` event of the span, or null. */
-export function exceptionOf(span: TraceSpan): ExceptionEvidence | null {
+export function exceptionOf(span: Pick<TraceSpan, 'events'>): ExceptionEvidence | null {
   for (const e of span.events) {
     if (e.name !== 'exception') continue;
     const str = (k: string): string | null => {

@@ -6,7 +6,8 @@
  * Self time is not critical time: an async child lowers the parent's self time but not its critical
  * time, and a parallel child that is not on the path lowers self time only.
  */
-import type { TraceForest } from './trace-tree.js';
+import { compareBigint } from './time.js';
+import type { TraceForest, TraceNode } from './trace-tree.js';
 
 /** Self time in ns per node, indexed like `forest.nodes`. Always in `[0, duration]`. */
 export function computeSelfTimes(forest: TraceForest): bigint[] {
@@ -38,4 +39,9 @@ export function computeSelfTimes(forest: TraceForest): bigint[] {
     self[node.index] = e - s - covered;
   }
   return self;
+}
+
+/** The `k` nodes with the most self time (most first; ties in node order). */
+export function topBySelf(nodes: readonly TraceNode[], self: readonly bigint[], k: number): TraceNode[] {
+  return [...nodes].sort((a, b) => compareBigint(self[b.index]!, self[a.index]!) || a.index - b.index).slice(0, k);
 }

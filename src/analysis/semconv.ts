@@ -32,7 +32,7 @@ export const Attr = {
   grpcStatus: ['rpc.grpc.status_code'],
 } as const satisfies Record<string, readonly string[]>;
 
-export function attrValue(span: TraceSpan, keys: readonly string[]): AttributeValue | undefined {
+export function attrValue(span: Pick<TraceSpan, 'attributes'>, keys: readonly string[]): AttributeValue | undefined {
   for (const key of keys) {
     const v = span.attributes[key];
     if (v !== undefined && v !== null && v !== '') return v;
@@ -41,14 +41,14 @@ export function attrValue(span: TraceSpan, keys: readonly string[]): AttributeVa
 }
 
 /** The first present value as a string (numbers and booleans stringified; arrays ignored). */
-export function attrString(span: TraceSpan, keys: readonly string[]): string | undefined {
+export function attrString(span: Pick<TraceSpan, 'attributes'>, keys: readonly string[]): string | undefined {
   const v = attrValue(span, keys);
   if (v === undefined || v === null || Array.isArray(v)) return undefined;
   return String(v);
 }
 
 /** The first present value as a finite number; numeric strings are accepted (some SDKs send them). */
-export function attrNumber(span: TraceSpan, keys: readonly string[]): number | undefined {
+export function attrNumber(span: Pick<TraceSpan, 'attributes'>, keys: readonly string[]): number | undefined {
   const v = attrValue(span, keys);
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'bigint') return Number(v);

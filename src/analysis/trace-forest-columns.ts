@@ -18,6 +18,8 @@ export interface ColumnForest {
   cols: TraceColumns;
   /** Spans that are the first received copy of their id; later copies take no further part. */
   keptCount: number;
+  /** 1 for a kept span (the first received copy of its id), 0 for a later copy. */
+  kept: Uint8Array;
   /** Normalised end: max(end, start). Starts are `cols.startNs`. */
   endNs: Float64Array;
   /** Children of span i: firstChild[i], then nextSibling[...] until -1 (in no particular order). */
@@ -60,7 +62,7 @@ export function buildColumnForest(cols: TraceColumns): ColumnForest | null {
   const nextSibling = new Int32Array(n).fill(-1);
   const orphan = new Uint8Array(n);
   const roots = linkParents(cols, ids, kept, firstChild, nextSibling, orphan);
-  return { cols, keptCount, endNs, firstChild, nextSibling, roots, primaryRoot: choosePrimary(cols, endNs, orphan, roots), bounds };
+  return { cols, keptCount, kept, endNs, firstChild, nextSibling, roots, primaryRoot: choosePrimary(cols, endNs, orphan, roots), bounds };
 }
 
 /** Open-addressing hash of a 64-bit id; the table's size is a power of two, collisions probe linearly. */
@@ -192,4 +194,80 @@ export function selfTimeOf(forest: ColumnForest, i: number): number {
   }
   if (open) covered += runEnd - runStart;
   return e - s - covered;
+}
+
+/**
+ * Distance of every kept span from its root (trace-tree.ts `depth`), breadth-first from the roots; null
+ * when the roots do not reach every kept span, i.e. some sit on a parent cycle (the BigInt path cuts it).
+ */
+export function depthsOf(forest: ColumnForest): Int32Array | null {
+  const { firstChild, nextSibling, roots } = forest;
+  const depth = new Int32Array(forest.cols.count);
+  const queue = new Int32Array(forest.keptCount);
+  let reached = 0;
+  for (const r of roots) queue[reached++] = r;
+  for (let at = 0; at < reached; at++) {
+    const p = queue[at]!;
+    const d = depth[p]! + 1;
+    for (let c = firstChild[p]!; c !== -1; c = nextSibling[c]!) {
+      depth[c] = d;
+      queue[reached++] = c;
+    }
+  }
+  return reached === forest.keptCount ? depth : null;
+}
+
+/**
+ * SELF-v1 self time of every kept span (self-time.ts computeSelfTimes; 0 for later copies of an id):
+ * one sweep per span over its children by start, in a buffer shared by all spans instead of an array each.
+ */
+export function selfTimesOf(forest: ColumnForest): Float64Array {
+  const { cols, endNs, firstChild, nextSibling, kept } = forest;
+  const starts = cols.startNs;
+  const self = new Float64Array(cols.count);
+  const kids = new Int32Array(forest.keptCount);
+  for (let i = 0; i < cols.count; i++) {
+    if (kept[i] === 0) continue;
+    let m = 0;
+    for (let c = firstChild[i]!; c !== -1; c = nextSibling[c]!) kids[m++] = c;
+    if (m > 1) sortByStart(starts, kids, m);
+    const s = starts[i]!;
+    const e = endNs[i]!;
+    let covered = 0;
+    let runStart = 0;
+    let runEnd = 0;
+    let open = false;
+    for (let k = 0; k < m; k++) {
+      const c = kids[k]!;
+      const cs = starts[c]! > s ? starts[c]! : s;
+      const ce = endNs[c]! < e ? endNs[c]! : e;
+      if (ce <= cs) continue;
+      if (open && cs <= runEnd) {
+        if (ce > runEnd) runEnd = ce;
+        continue;
+      }
+      if (open) covered += runEnd - runStart;
+      runStart = cs;
+      runEnd = ce;
+      open = true;
+    }
+    if (open) covered += runEnd - runStart;
+    self[i] = e - s - covered;
+  }
+  return self;
+}
+
+/** `order[0..m)` by start ascending (ties in any order: the union swept above does not depend on it). */
+function sortByStart(starts: Float64Array, order: Int32Array, m: number): void {
+  if (m > 32) {
+    order.subarray(0, m).sort((a, b) => starts[a]! - starts[b]!);
+    return;
+  }
+  for (let k = 1; k < m; k++) {
+    const x = order[k]!;
+    const sx = starts[x]!;
+    let at = k;
+    for (; at > 0 && starts[order[at - 1]!]! > sx; at--) order[at] = order[at - 1]!;
+    order[at] = x;
+  }
 }

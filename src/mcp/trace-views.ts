@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TraceForest, TraceNode } from '../analysis/trace-tree.js';
-import { criticalPathsOfForest } from '../analysis/critical-path.js';
-import { isEffectiveError, exceptionOf } from '../analysis/error-status.js';
+import { isEffectiveError } from '../analysis/error-status.js';
+import { topBySelf } from '../analysis/self-time.js';
+import type { TraceSpanRef, TraceSummary } from '../analysis/trace-summary.js';
+import type { TraceTopology } from '../analysis/trace-topology.js';
 import type { AttributeValue, Attributes } from '../model/trace.js';
 import { kindName } from './operations.js';
 import { boundedResult, clipText, iso, msFromNs, round } from './result.js';
@@ -14,63 +16,51 @@ export const spanDetailSchema = z.looseObject({}).describe('span_id, service, op
 type SpanDetail = z.infer<typeof spanDetailSchema>;
 
 const ref = (n: TraceNode): { span_id: string; service: string; operation: string } => ({ span_id: n.spanId, service: n.span.service, operation: n.span.name });
+const spanRef = (r: TraceSpanRef): { span_id: string; service: string; operation: string } => ({ span_id: r.spanId, service: r.service, operation: r.name });
 const STATUS = ['unset', 'ok', 'error'] as const;
 
-export function summaryView(forest: TraceForest, self: bigint[], budget: number): CallToolResult {
-  const { nodes } = forest;
-  const services = new Map<string, { service: string; spans: number; errors: number }>();
-  const errorNodes: TraceNode[] = [];
-  for (const n of nodes) {
-    const s = services.get(n.span.service) ?? { service: n.span.service, spans: 0, errors: 0 };
-    s.spans++;
-    if (isEffectiveError(n.span)) {
-      s.errors++;
-      errorNodes.push(n);
-    }
-    services.set(n.span.service, s);
-  }
-  const root = forest.primaryRoot >= 0 ? nodes[forest.primaryRoot] : undefined;
-  const criticalTop = root ? topCritical(forest, root, 5) : [];
+/** The summary view of a TraceSummary (from the columns or the BigInt forest: they are equal). */
+export function summaryView(s: TraceSummary, budget: number): CallToolResult {
+  const root = s.root;
   const summary = {
-    start: iso(Number(forest.startNs / 1_000_000n)), duration_ms: msFromNs(forest.endNs - forest.startNs), span_count: nodes.length,
-    max_depth: nodes.reduce((m, n) => Math.max(m, n.depth), 0),
-    root: root ? { ...ref(root), duration_ms: msFromNs(root.endNs - root.startNs), orphan: forest.roots.find((r) => r.primary)?.orphan ?? false } : null,
-    roots: forest.roots.length,
-    services: [...services.values()].sort((a, b) => b.errors - a.errors || b.spans - a.spans),
-    error_spans: errorNodes.length,
-    errors: errorNodes.sort((a, b) => b.depth - a.depth).slice(0, 5).map((n) => ({ ...ref(n), message: n.span.statusMessage ? clipText(n.span.statusMessage) : null, exception_type: exceptionOf(n.span)?.type ?? null })),
-    top_self_time: topBySelf(nodes, self, 5).map((n) => ({ ...ref(n), self_ms: msFromNs(self[n.index] as bigint) })),
-    critical_path: criticalTop,
+    start: iso(Number(s.startNs / 1_000_000n)), duration_ms: msFromNs(s.durationNs), span_count: s.spanCount,
+    max_depth: s.maxDepth,
+    root: root ? { ...spanRef(root), duration_ms: msFromNs(root.durationNs), orphan: root.orphan } : null,
+    roots: s.roots,
+    services: s.services.map(({ service, spans, errors }) => ({ service, spans, errors })),
+    error_spans: s.errorSpans,
+    errors: s.errors.map((e) => ({ ...spanRef(e), message: e.statusMessage ? clipText(e.statusMessage) : null, exception_type: e.exceptionType })),
+    top_self_time: s.topSelfTime.map((t) => ({ ...spanRef(t), self_ms: msFromNs(t.selfNs) })),
+    critical_path: s.criticalPath.map((c) => ({
+      ...spanRef(c), critical_ms: msFromNs(c.criticalNs), share: root && root.durationNs > 0n ? round(Number(c.criticalNs) / Number(root.durationNs)) : 0,
+    })),
   };
-  const traceId = forest.traceId;
+  const traceId = s.traceId;
   return boundedResult({
     rows: summary.services, offset: 0, limit: 20, budget, meta: { precision: 'exact' },
     build: (page) => ({ trace_id: traceId, view: 'summary', summary: { ...summary, services: page } }),
-    summary: () => `Trace ${traceId}: ${summary.duration_ms} ms, ${nodes.length} spans in ${services.size} services, ${errorNodes.length} error spans` +
+    summary: () => `Trace ${traceId}: ${summary.duration_ms} ms, ${s.spanCount} spans in ${s.services.length} services, ${s.errorSpans} error spans` +
       (summary.critical_path[0] ? `; most critical: ${summary.critical_path[0].service} "${summary.critical_path[0].operation}" ${summary.critical_path[0].critical_ms} ms.` : '.'),
     hints: [`get_critical_path(trace_id="${traceId}")`, `get_trace(trace_id="${traceId}", view="topology")`],
   });
 }
 
-export function topologyView(forest: TraceForest, self: bigint[], o: { maxSpans: number; depth: number | undefined; budget: number }): CallToolResult {
-  const { nodes } = forest;
-  const eligible = nodes.filter((n) => o.depth === undefined || n.depth <= o.depth);
-  // Most informative first: errors, then self time, then shallow spans; the page is shown in tree order.
-  const error = nodes.map((n) => isEffectiveError(n.span));
-  const ranked = eligible.sort((a, b) => Number(error[b.index]) - Number(error[a.index]) || cmp(self[b.index] as bigint, self[a.index] as bigint) || a.depth - b.depth || a.index - b.index);
-  const order = treeOrder(forest);
+/** The topology view of ranked rows (from the columns or the BigInt forest: they are equal); a page is shown in tree order. */
+export function topologyView(t: TraceTopology, o: { maxSpans: number; budget: number }): CallToolResult {
   return boundedResult({
-    rows: ranked, offset: 0, limit: o.maxSpans, limitArg: 'max_spans', budget: o.budget, meta: { precision: 'exact' },
+    rows: t.rows, total: t.total, offset: 0, limit: o.maxSpans, limitArg: 'max_spans', budget: o.budget, meta: { precision: 'exact' },
     build: (page) => ({
-      trace_id: forest.traceId, view: 'topology',
-      topology: [...page].sort((a, b) => (order[a.index] as number) - (order[b.index] as number)).map((n) => ({
-        ...ref(n), parent_id: n.parent >= 0 ? (nodes[n.parent] as TraceNode).spanId : n.parentSpanId, depth: n.depth, kind: kindName(n.span.kind),
-        start_offset_ms: msFromNs(n.startNs - forest.startNs), duration_ms: msFromNs(n.endNs - n.startNs), self_ms: msFromNs(self[n.index] as bigint),
-        error: error[n.index] as boolean, children: n.children.length,
+      trace_id: t.traceId, view: 'topology',
+      // Fields spelled out, not spread from spanRef: on Node 20 a spread followed by more fields made each
+      // row ~80× slower to build, and fitting the byte budget builds the page up to ~8 times.
+      topology: [...page].sort((a, b) => a.treeOrder - b.treeOrder).map((r) => ({
+        span_id: r.spanId, service: r.service, operation: r.name, parent_id: r.parentId, depth: r.depth, kind: kindName(r.kind),
+        start_offset_ms: msFromNs(r.startOffsetNs), duration_ms: msFromNs(r.durationNs), self_ms: msFromNs(r.selfNs),
+        error: r.error, children: r.children,
       })),
     }),
-    summary: (page, meta) => `${page.length} of ${nodes.length} spans (errors and largest self time first, shown in tree order)${meta.truncated ? '; raise max_spans or set depth to see others' : ''}.`,
-    hints: [`get_trace(trace_id="${forest.traceId}", view="spans", span_ids=[…])`],
+    summary: (page, meta) => `${page.length} of ${t.spanCount} spans (errors and largest self time first, shown in tree order)${meta.truncated ? '; raise max_spans or set depth to see others' : ''}.`,
+    hints: [`get_trace(trace_id="${t.traceId}", view="spans", span_ids=[…])`],
   });
 }
 
@@ -118,40 +108,3 @@ function clipValue(v: AttributeValue): unknown {
   if (Array.isArray(v)) return v.slice(0, 20).map(clipValue);
   return v;
 }
-
-/**
- * The primary root's most critical spans (CP-v1 on the forest already built for the view, rather than
- * building it again through computeCriticalPath): critical time desc, then span id.
- */
-function topCritical(forest: TraceForest, root: TraceNode, k: number): { span_id: string; service: string; operation: string; critical_ms: number; share: number }[] {
-  const cp = criticalPathsOfForest(forest);
-  const r = forest.roots.findIndex((x) => x.index === root.index);
-  const onPath = [...new Set((cp.segmentsByRoot[r] ?? []).map((s) => s.node))];
-  onPath.sort((a, b) => cmp(cp.criticalNs[b] as bigint, cp.criticalNs[a] as bigint) || ((forest.nodes[a] as TraceNode).spanId < (forest.nodes[b] as TraceNode).spanId ? -1 : 1));
-  const totalNs = root.endNs - root.startNs;
-  return onPath.slice(0, k).map((i) => {
-    const n = forest.nodes[i] as TraceNode;
-    const c = cp.criticalNs[i] as bigint;
-    return { ...ref(n), critical_ms: msFromNs(c), share: totalNs > 0n ? round(Number(c) / Number(totalNs)) : 0 };
-  });
-}
-
-function topBySelf(nodes: TraceNode[], self: bigint[], k: number): TraceNode[] {
-  return [...nodes].sort((a, b) => cmp(self[b.index] as bigint, self[a.index] as bigint) || a.index - b.index).slice(0, k);
-}
-
-/** Position of each node in a depth-first walk (iterative: traces can be 20k levels deep). */
-function treeOrder(forest: TraceForest): number[] {
-  const order = new Array<number>(forest.nodes.length).fill(0);
-  const stack = forest.roots.map((r) => r.index).reverse();
-  let i = 0;
-  while (stack.length > 0) {
-    const index = stack.pop() as number;
-    order[index] = i++;
-    const children = (forest.nodes[index] as TraceNode).children;
-    for (let c = children.length - 1; c >= 0; c--) stack.push(children[c] as number);
-  }
-  return order;
-}
-
-const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);

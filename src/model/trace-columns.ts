@@ -10,7 +10,13 @@
  * safe integer (|offset| < 2^53 ns, 104 days), which holds for any trace a clock produced; a consumer
  * that meets a larger one must fall back to the BigInt TraceSpans instead of computing with it.
  */
-import type { TraceLink } from './trace.js';
+import type { TraceLink, TraceSpan } from './trace.js';
+
+/** How much a columnar read decodes beyond the headers: as TraceDetail, without `full`. */
+export type TraceColumnsDetail = 'timing' | 'links' | 'errors';
+
+/** What the `errors` detail decodes of a span that is (or may be) an ERR-v1 error, as getTraceSpans does. */
+export type SpanErrorDetails = Pick<TraceSpan, 'statusMessage' | 'attributes' | 'events'>;
 
 export interface TraceColumns {
   /** 32 lower-case hex digits. */
@@ -28,6 +34,8 @@ export interface TraceColumns {
   parentIdLo: Uint32Array;
   /** OTLP SpanKind. */
   kind: Uint8Array;
+  /** OTLP Status.StatusCode. */
+  statusCode: Uint8Array;
   /** Index into `services` / `names`. */
   service: Uint32Array;
   name: Uint32Array;
@@ -37,8 +45,14 @@ export interface TraceColumns {
   baseNs: bigint;
   startNs: Float64Array;
   endNs: Float64Array;
-  /** Links of the spans that have any (absent: none), for the FOLLOWS_FROM rule of CP-v1. */
+  /** Links of the spans that have any (absent: none), for the FOLLOWS_FROM rule of CP-v1; empty with `timing`. */
   links: ReadonlyMap<number, readonly TraceLink[]>;
+  /**
+   * Only when read with the `errors` detail: status message, attributes and events of the spans that
+   * getTraceSpans(`errors`) decodes in full (the ERR-v1 error candidates); every other span then has none,
+   * exactly as in those TraceSpans. Absent otherwise: no span has attributes (`links`, `timing`).
+   */
+  errorDetails?: ReadonlyMap<number, SpanErrorDetails>;
 }
 
 /** 16 lower-case hex digits of a span id given as big-endian halves. */

@@ -5,7 +5,7 @@
  */
 import type { LatencyDistribution } from '../analysis/latency.js';
 import type { TraceSpan } from '../model/trace.js';
-import type { TraceColumns } from '../model/trace-columns.js';
+import type { TraceColumns, TraceColumnsDetail } from '../model/trace-columns.js';
 
 export interface ServiceSummary {
   name: string;
@@ -138,10 +138,11 @@ export interface TraceSpanReader {
   /** Null when no span of the trace is stored. Spans in arrival order. */
   getTraceSpans(traceId: string, options: { detail: TraceDetail }): Promise<TraceSpan[] | null>;
   /**
-   * The same spans (arrival order, `links` detail) as columns: one trace's headers without an object per
-   * span, for analyses of very large traces. Null when no span of the trace is stored.
+   * The same spans (arrival order, `links` detail by default) as columns: one trace's headers without an
+   * object per span, for analyses of very large traces. `timing` leaves links out; `errors` adds
+   * `errorDetails`, the spans getTraceSpans(`errors`) decodes in full. Null when no span of the trace is stored.
    */
-  getTraceColumns(traceId: string): Promise<TraceColumns | null>;
+  getTraceColumns(traceId: string, options?: { detail: TraceColumnsDetail }): Promise<TraceColumns | null>;
   /** Many traces at once (bulk analysis); unknown ids are absent from the map. */
   getTracesSpans(traceIds: readonly string[], options: { detail: TraceDetail }): Promise<Map<string, TraceSpan[]>>;
 }

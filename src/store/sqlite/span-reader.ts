@@ -9,7 +9,7 @@ import { SearchEntries, startSecond, type EntryFilter } from './search-blocks.js
 import { TraceSampler } from './trace-sampler.js';
 import { traceColumns } from './trace-columns.js';
 import type { TraceSpan } from '../../model/trace.js';
-import type { TraceColumns } from '../../model/trace-columns.js';
+import type { TraceColumns, TraceColumnsDetail } from '../../model/trace-columns.js';
 import type {
   LatencyQuery,
   LatencyReader,
@@ -218,7 +218,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     return spans;
   }
 
-  async getTraceColumns(traceId: string): Promise<TraceColumns | null> {
+  async getTraceColumns(traceId: string, options: { detail: TraceColumnsDetail } = { detail: 'links' }): Promise<TraceColumns | null> {
     const chunks = this.stmt.traceChunkSpans.all(Buffer.from(traceId, 'hex')) as { spans: Buffer }[];
     if (chunks.length === 0) return null;
     return traceColumns(
@@ -226,6 +226,7 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
       chunks.map((c) => c.spans),
       (id) => this.lookupName(id, this.stmt.services, 'service'),
       (id) => this.lookupName(id, this.stmt.spanNames, 'span'),
+      options.detail,
     );
   }
 

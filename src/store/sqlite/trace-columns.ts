@@ -1,24 +1,28 @@
 import type { TraceLink } from '../../model/trace.js';
-import type { TraceColumns } from '../../model/trace-columns.js';
-import { decodeSpanLinks } from '../../codec/span-links.js';
+import type { SpanErrorDetails, TraceColumns, TraceColumnsDetail } from '../../model/trace-columns.js';
+import { decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import { PACKED_FIELD as F, PACKED_SPAN_HEADER_BYTES } from './span-pack.js';
-import { mayHaveLinks } from './trace-spans.js';
+import { mayBeErrorHeader, mayHaveLinks } from './trace-spans.js';
 
 const TWO_32 = 4294967296;
 
 /** The per-span arrays of TraceColumns, being filled. */
-type Filling = Pick<TraceColumns, 'spanIdHi' | 'spanIdLo' | 'hasParent' | 'parentIdHi' | 'parentIdLo' | 'kind' | 'service' | 'name' | 'startNs' | 'endNs'>;
+type Filling = Pick<TraceColumns, 'spanIdHi' | 'spanIdLo' | 'hasParent' | 'parentIdHi' | 'parentIdLo' | 'kind' | 'statusCode' | 'service' | 'name' | 'startNs' | 'endNs'>;
 
 /**
  * A trace's packed chunks (in arrival order) as TraceColumns: a counting pass, then one pass per chunk
  * over the record headers through a DataView, with no per-span object, BigInt or string; links are
- * decoded only for the spans that may have some, as the `links` detail of getTraceSpans does.
+ * decoded only for the spans that may have some, as the `links` detail of getTraceSpans does (`timing`
+ * decodes none). With `errors` (a trace summary), the spans getTraceSpans(`errors`) decodes in full are
+ * decoded the same way, details and links in one decodeSpanDetailsFast: the error candidates, usually few.
  *
  * Plain loops over typed reads in small functions, not a cursor with getters: the first calls on a big
  * trace run before the JIT has optimised anything, where each per-field call costs, and a small function
  * compiles quickly.
  */
-export function traceColumns(traceId: string, chunks: readonly Buffer[], serviceName: (id: number) => string, spanName: (id: number) => string): TraceColumns {
+export function traceColumns(
+  traceId: string, chunks: readonly Buffer[], serviceName: (id: number) => string, spanName: (id: number) => string, detail: TraceColumnsDetail = 'links',
+): TraceColumns {
   const views = chunks.map((c) => new DataView(c.buffer, c.byteOffset, c.byteLength));
   const count = countRecords(views);
   // Offsets from the first span's start: any instant will do, and this one needs no extra pass.
@@ -32,6 +36,7 @@ export function traceColumns(traceId: string, chunks: readonly Buffer[], service
     parentIdHi: new Uint32Array(count),
     parentIdLo: new Uint32Array(count),
     kind: new Uint8Array(count),
+    statusCode: new Uint8Array(count),
     service: new Uint32Array(count),
     name: new Uint32Array(count),
     startNs: new Float64Array(count),
@@ -40,11 +45,13 @@ export function traceColumns(traceId: string, chunks: readonly Buffer[], service
   const services = new Dictionary(serviceName);
   const names = new Dictionary(spanName);
   const links = new Map<number, TraceLink[]>();
+  const errorDetails = detail === 'errors' ? new Map<number, SpanErrorDetails>() : null;
   let i = 0;
-  for (let c = 0; c < views.length; c++) i = fillChunk(cols, views[c]!, chunks[c]!, i, baseHi, baseLo, services, names, links);
+  const withLinks = detail !== 'timing';
+  for (let c = 0; c < views.length; c++) i = fillChunk(cols, views[c]!, chunks[c]!, i, baseHi, baseLo, services, names, withLinks ? links : null, errorDetails);
   return {
     traceId, count, ...cols, services: services.strings, names: names.strings,
-    baseNs: (BigInt(baseHi) << 32n) | BigInt(baseLo), links,
+    baseNs: (BigInt(baseHi) << 32n) | BigInt(baseLo), links, ...(errorDetails ? { errorDetails } : {}),
   };
 }
 
@@ -62,9 +69,9 @@ function countRecords(views: readonly DataView[]): number {
 /** Fills the columns from one chunk's records, the first at index `i`; returns the index after its last. */
 function fillChunk(
   cols: Filling, v: DataView, chunk: Buffer, i: number, baseHi: number, baseLo: number,
-  services: Dictionary, names: Dictionary, links: Map<number, TraceLink[]>,
+  services: Dictionary, names: Dictionary, links: Map<number, TraceLink[]> | null, errorDetails: Map<number, SpanErrorDetails> | null,
 ): number {
-  const { spanIdHi, spanIdLo, hasParent, parentIdHi, parentIdLo, kind, service, name, startNs, endNs } = cols;
+  const { spanIdHi, spanIdLo, hasParent, parentIdHi, parentIdLo, kind, statusCode, service, name, startNs, endNs } = cols;
   // Neighbouring spans mostly share a service and often a name: skip the Map for a repeat. The state is
   // in locals, not on the Dictionary: a number field whose representation changed between calls made V8
   // throw away the optimised code that read it (seen with --trace-deopt).
@@ -87,6 +94,7 @@ function fillChunk(
       }
     }
     kind[i] = v.getUint8(at + F.kind);
+    statusCode[i] = v.getUint8(at + F.statusCode);
     const serviceId = v.getUint32(at + F.serviceId, true);
     if (serviceId !== lastService) {
       lastService = serviceId;
@@ -102,7 +110,12 @@ function fillChunk(
     // Exact while the offset stays below 2^53 (see TraceColumns); one rounding otherwise, which the analysis detects.
     startNs[i] = (v.getUint32(at + F.startNs + 4, true) - baseHi) * TWO_32 + (v.getUint32(at + F.startNs, true) - baseLo);
     endNs[i] = (v.getUint32(at + F.endNs + 4, true) - baseHi) * TWO_32 + (v.getUint32(at + F.endNs, true) - baseLo);
-    if (mayHaveLinks(v.getUint8(at + F.flags))) {
+    const flags = v.getUint8(at + F.flags);
+    if (errorDetails !== null && mayBeErrorHeader(flags, statusCode[i]!, kind[i]!)) {
+      const d = decodeSpanDetailsFast(chunk.subarray(at + PACKED_SPAN_HEADER_BYTES, next));
+      errorDetails.set(i, { statusMessage: d.statusMessage, attributes: d.attributes, events: d.events });
+      if (d.links.length > 0) links?.set(i, d.links);
+    } else if (links !== null && mayHaveLinks(flags)) {
       const decoded = decodeSpanLinks(chunk.subarray(at + PACKED_SPAN_HEADER_BYTES, next));
       if (decoded.length > 0) links.set(i, decoded);
     }

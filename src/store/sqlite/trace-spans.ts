@@ -40,10 +40,13 @@ export function mayHaveLinks(flags: number): boolean {
  * effective error: status ERROR, or UNSET on a SERVER/CLIENT span (its HTTP/gRPC code decides).
  */
 export function mayBeError(span: PackedSpans): boolean {
-  const flags = span.flags;
+  return mayBeErrorHeader(span.flags, span.statusCode, span.kind);
+}
+
+/** mayBeError from the header fields themselves (the columnar read has no PackedSpans cursor). */
+export function mayBeErrorHeader(flags: number, status: number, kind: number): boolean {
   if ((flags & SPAN_FLAG_KNOWN) !== 0) return (flags & SPAN_FLAG_EFFECTIVE_ERROR) !== 0;
-  const status = span.statusCode;
-  return status === StatusCode.ERROR || (status === StatusCode.UNSET && (span.kind === SpanKind.SERVER || span.kind === SpanKind.CLIENT));
+  return status === StatusCode.ERROR || (status === StatusCode.UNSET && (kind === SpanKind.SERVER || kind === SpanKind.CLIENT));
 }
 
 /** Full TraceSpans from a stored trace: decodes each span's bytes and each resource once. */

@@ -7,7 +7,7 @@ import { computeCriticalPath } from '../../../src/analysis/critical-path.js';
 import { summarizeColumns } from '../../../src/analysis/critical-path-columns.js';
 import { summarizeCriticalPath, type CriticalPathSummaryOptions } from '../../../src/analysis/critical-path-summary.js';
 import type { TraceSpan } from '../../../src/model/trace.js';
-import type { TraceColumns } from '../../../src/model/trace-columns.js';
+import type { SpanErrorDetails, TraceColumns } from '../../../src/model/trace-columns.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
 
@@ -17,8 +17,12 @@ function halves(id: string): [number, number] {
   return [parseInt(lower.slice(0, 8), 16), parseInt(lower.slice(8), 16)];
 }
 
-/** Offsets from `baseNs` (default: the first span's start, so offsets may be negative). */
-export function columnsOf(spans: readonly TraceSpan[], baseNs = spans[0]?.startNs ?? 0n): TraceColumns {
+/**
+ * Offsets from `baseNs` (default: the first span's start, so offsets may be negative). `errors` puts
+ * every span's status message, attributes and events in `errorDetails`, as the store's `errors` detail
+ * does for the spans it decodes in full: the columns then hold what the TraceSpans hold.
+ */
+export function columnsOf(spans: readonly TraceSpan[], baseNs = spans[0]?.startNs ?? 0n, detail: 'links' | 'errors' = 'links'): TraceColumns {
   const n = spans.length;
   const services: string[] = [];
   const names: string[] = [];
@@ -32,6 +36,7 @@ export function columnsOf(spans: readonly TraceSpan[], baseNs = spans[0]?.startN
     parentIdHi: new Uint32Array(n),
     parentIdLo: new Uint32Array(n),
     kind: new Uint8Array(n),
+    statusCode: new Uint8Array(n),
     service: new Uint32Array(n),
     name: new Uint32Array(n),
     services,
@@ -40,6 +45,7 @@ export function columnsOf(spans: readonly TraceSpan[], baseNs = spans[0]?.startN
     startNs: new Float64Array(n),
     endNs: new Float64Array(n),
     links: new Map<number, TraceSpan['links']>(),
+    ...(detail === 'errors' ? { errorDetails: new Map<number, SpanErrorDetails>() } : {}),
   };
   spans.forEach((s, i) => {
     [cols.spanIdHi[i], cols.spanIdLo[i]] = halves(s.spanId);
@@ -48,6 +54,8 @@ export function columnsOf(spans: readonly TraceSpan[], baseNs = spans[0]?.startN
       if ((hi | lo) !== 0) [cols.hasParent[i], cols.parentIdHi[i], cols.parentIdLo[i]] = [1, hi, lo];
     }
     cols.kind[i] = s.kind;
+    cols.statusCode[i] = s.statusCode;
+    cols.errorDetails?.set(i, { statusMessage: s.statusMessage, attributes: s.attributes, events: s.events });
     cols.service[i] = local(services, s.service);
     cols.name[i] = local(names, s.name);
     cols.startNs[i] = Number(s.startNs - baseNs);

@@ -10,62 +10,9 @@ import { msOf } from '../../../src/analysis/critical-path-columns-digest.js';
 import { summarizeCriticalPath } from '../../../src/analysis/critical-path-summary.js';
 import { nsToMs } from '../../../src/analysis/time.js';
 import { buildTraceForest } from '../../../src/analysis/trace-tree.js';
-import { SpanKind } from '../../../src/model/span.js';
+import { arbTrace, EPOCH_NS, hex } from './columns-arb.js';
 import { columnarAgrees, columnsOf } from './columns-fixture.js';
-import { followsFrom, mkTrace, traceIdOf, type Row } from './fixture.js';
-import type { TraceLink } from '../../../src/model/trace.js';
-
-const hex = (n: number): string => n.toString(16).padStart(16, '0');
-const EPOCH_NS = 1_763_000_000_000_000_000n;
-
-/** Random traces with hex ids: duplicates, zero/missing/self parents, cycles, ties, skew, async children. */
-const arbTrace = fc
-  .record({
-    base: fc.constantFrom(0n, EPOCH_NS, EPOCH_NS + 123_456_789n),
-    scale: fc.constantFrom(1, 1000, 1_000_000, 333),
-    items: fc.array(
-      fc.record({
-        idPick: fc.integer({ min: 0, max: 60 }),
-        parentPick: fc.integer({ min: -4, max: 60 }),
-        start: fc.integer({ min: 0, max: 60 }),
-        len: fc.integer({ min: -5, max: 80 }),
-        kind: fc.constantFrom(SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER),
-        link: fc.constantFrom('none', 'none', 'follows_from', 'child_of', 'other_trace', 'other_span'),
-        // Copy the previous span's times: equal starts, ends and roots exercise every tie-break.
-        copyTimes: fc.boolean(),
-        service: fc.integer({ min: 0, max: 4 }),
-      }),
-      { minLength: 1, maxLength: 60 },
-    ),
-  })
-  .map(({ base, scale, items }) =>
-    mkTrace(
-      items.map((it, i): Row => {
-        const times = it.copyTimes && i > 0 ? items[i - 1]! : it;
-        // Mostly fresh ids; now and then a duplicate of an earlier one (the first received must win).
-        const id = it.idPick === 0 && i > 0 ? hex(1 + ((i * 7) % i)) : hex(1 + i);
-        let parent: string | undefined;
-        if (it.parentPick === -1) parent = hex(0xdead);
-        else if (it.parentPick === -2) parent = id;
-        else if (it.parentPick === -3) parent = '0000000000000000';
-        else if (it.parentPick >= 0 && i > 0) parent = hex(1 + (it.parentPick % (i + 2)));
-        const start = base + BigInt(times.start * scale);
-        const row: Row = { id, start, end: start + BigInt(times.len * scale), kind: it.kind, service: `svc${it.service}`, name: `op${i % 7}` };
-        if (parent !== undefined) row.parent = parent;
-        if (parent !== undefined && it.link !== 'none') row.links = [link(it.link, parent)];
-        return row;
-      }),
-    ),
-  );
-
-/** A FOLLOWS_FROM link to the parent, or one of the links that must not make the child non-blocking. */
-function link(kind: string, parent: string): TraceLink {
-  const ff = followsFrom(parent.toUpperCase());
-  if (kind === 'child_of') return { ...ff, attributes: { 'opentracing.ref_type': 'child_of' } };
-  if (kind === 'other_trace') return { ...ff, traceId: traceIdOf(99) };
-  if (kind === 'other_span') return { ...ff, spanId: hex(0xbeef) };
-  return ff;
-}
+import { mkTrace } from './fixture.js';
 
 const arbOptions = fc.record({ spanRows: fc.integer({ min: 0, max: 25 }), segments: fc.integer({ min: 0, max: 25 }) });
 
