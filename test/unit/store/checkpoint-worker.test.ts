@@ -35,9 +35,16 @@ describe('checkpoint worker', () => {
     worker.on('message', (m: FromCheckpointer) => {
       if (m.type === 'caughtUp') caughtUp.push(m.walFrames);
     });
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const stopWorker = async (): Promise<void> => {
+      worker.postMessage({ type: 'stop' });
+      await exited;
+    };
     try {
-      // ~100 pages per transaction, a transaction every 5 ms.
-      for (let i = 0; i < 60 && caughtUp.length === 0; i++) {
+      // ~100 pages per transaction, a transaction every 5 ms, until the worker reports (it may start
+      // late on a loaded machine: bounded by time, not by a count of transactions).
+      const deadline = Date.now() + 20_000;
+      for (let i = 0; Date.now() < deadline && caughtUp.length === 0; i++) {
         writer.transaction(() => {
           for (let k = 0; k < 100; k++) insert.run(Buffer.alloc(3000, i));
         })();
@@ -46,6 +53,8 @@ describe('checkpoint worker', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(caughtUp.length).toBeGreaterThan(0);
       expect(caughtUp[0]).toBeGreaterThanOrEqual(200);
+      // Stopped first, so that its next periodic pass cannot hold the checkpoint lock (busy) during ours.
+      await stopWorker();
       // The worker copied (nearly) everything: the writer's own pass finds at most the last few frames.
       const before = (writer.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0] as CheckpointResult;
       expect(before.busy).toBe(0);
@@ -56,9 +65,7 @@ describe('checkpoint worker', () => {
       expect(after.log).toBeLessThan(10);
       expect((writer.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBeGreaterThan(0);
     } finally {
-      const stopped = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage({ type: 'stop' });
-      await stopped;
+      await stopWorker();
       writer.close();
     }
   });
