@@ -27,10 +27,14 @@ describe('statement normalisation', () => {
       fc.string({ maxLength: 12 }).map((t) => `'${t.replace(/'/g, "''")}'`),
       fc.constantFrom('true', 'FALSE', '0xBEEF', '$3'),
     );
+    // Literal text inside a comment cannot end it: SQL ends a block comment at the first */ and a line
+    // comment at the first newline, even inside quotes, so such a literal would change the statement's shape.
+    const inBlock = (t: string): string => t.replace(/\*\//g, '* /');
+    const inLine = (t: string): string => t.replace(/[\r\n]/g, ' ');
     const template = fc.constantFrom(
       (a: string, b: string) => `SELECT * FROM t2 WHERE id = ${a} AND v > ${b}`,
-      (a: string, b: string) => `UPDATE "T" SET x = ${a} /* c ${b} */ WHERE k IN (${a}, ${b}, ${a})`,
-      (a: string, b: string) => `INSERT INTO t (a, b) VALUES (${a}, ${b}), (${b}, ${a}) -- ${b}`,
+      (a: string, b: string) => `UPDATE "T" SET x = ${a} /* c ${inBlock(b)} */ WHERE k IN (${a}, ${b}, ${a})`,
+      (a: string, b: string) => `INSERT INTO t (a, b) VALUES (${a}, ${b}), (${b}, ${a}) -- ${inLine(b)}`,
     );
     fc.assert(fc.property(template, literal, literal, literal, literal, (tpl, a, b, c, d) => {
       expect(normalizeStatement(tpl(a, b))).toBe(normalizeStatement(tpl(c, d)));
