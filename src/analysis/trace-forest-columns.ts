@@ -168,18 +168,25 @@ function choosePrimary(cols: TraceColumns, endNs: Float64Array, orphan: Uint8Arr
  * clipped to it (self-time.ts, for one span; callers ask only for the spans they show).
  */
 export function selfTimeOf(forest: ColumnForest, i: number): number {
+  const kids: number[] = [];
+  for (let c = forest.firstChild[i]!; c !== -1; c = forest.nextSibling[c]!) kids.push(c);
+  const starts = forest.cols.startNs;
+  kids.sort((a, b) => starts[a]! - starts[b]!);
+  return uncoveredNs(forest, i, kids, kids.length);
+}
+
+/** Span i's duration minus the union of its children `kids[0, m)` (sorted by start) clipped to it. */
+function uncoveredNs(forest: ColumnForest, i: number, kids: ArrayLike<number>, m: number): number {
   const { endNs } = forest;
   const starts = forest.cols.startNs;
   const s = starts[i]!;
   const e = endNs[i]!;
-  const kids: number[] = [];
-  for (let c = forest.firstChild[i]!; c !== -1; c = forest.nextSibling[c]!) kids.push(c);
-  kids.sort((a, b) => starts[a]! - starts[b]!);
   let covered = 0;
   let runStart = 0;
   let runEnd = 0;
   let open = false;
-  for (const c of kids) {
+  for (let k = 0; k < m; k++) {
+    const c = kids[k]!;
     const cs = starts[c]! > s ? starts[c]! : s;
     const ce = endNs[c]! < e ? endNs[c]! : e;
     if (ce <= cs) continue;
@@ -222,7 +229,7 @@ export function depthsOf(forest: ColumnForest): Int32Array | null {
  * one sweep per span over its children by start, in a buffer shared by all spans instead of an array each.
  */
 export function selfTimesOf(forest: ColumnForest): Float64Array {
-  const { cols, endNs, firstChild, nextSibling, kept } = forest;
+  const { cols, firstChild, nextSibling, kept } = forest;
   const starts = cols.startNs;
   const self = new Float64Array(cols.count);
   const kids = new Int32Array(forest.keptCount);
@@ -231,28 +238,7 @@ export function selfTimesOf(forest: ColumnForest): Float64Array {
     let m = 0;
     for (let c = firstChild[i]!; c !== -1; c = nextSibling[c]!) kids[m++] = c;
     if (m > 1) sortByStart(starts, kids, m);
-    const s = starts[i]!;
-    const e = endNs[i]!;
-    let covered = 0;
-    let runStart = 0;
-    let runEnd = 0;
-    let open = false;
-    for (let k = 0; k < m; k++) {
-      const c = kids[k]!;
-      const cs = starts[c]! > s ? starts[c]! : s;
-      const ce = endNs[c]! < e ? endNs[c]! : e;
-      if (ce <= cs) continue;
-      if (open && cs <= runEnd) {
-        if (ce > runEnd) runEnd = ce;
-        continue;
-      }
-      if (open) covered += runEnd - runStart;
-      runStart = cs;
-      runEnd = ce;
-      open = true;
-    }
-    if (open) covered += runEnd - runStart;
-    self[i] = e - s - covered;
+    self[i] = uncoveredNs(forest, i, kids, m);
   }
   return self;
 }

@@ -1,4 +1,5 @@
 import { writeU64 } from './span-pack.js';
+import type { TraceSearchQuery } from '../ports.js';
 
 /**
  * Trace search entries, packed into one `trace_search_blocks` row per (service, start second, commit).
@@ -111,6 +112,28 @@ export interface OperationFilter {
 export interface EntryFilter extends OperationFilter {
   startNs: bigint;
   endNs: bigint;
+}
+
+/** The entry filter of a trace search, and the parameters that select (and skip) blocks for it. */
+export function searchOf(query: TraceSearchQuery, nameId: bigint | null): {
+  filter: EntryFilter;
+  blocks: { startSecond: number; endSecond: number; minDuration: bigint; minErrors: number };
+} {
+  const filter: EntryFilter = {
+    startNs: query.startNs,
+    endNs: query.endNs,
+    nameId: nameId === null ? null : Number(nameId),
+    minDurationNs: query.minDurationNs ?? 0n,
+    maxDurationNs: query.maxDurationNs ?? null,
+    errorsOnly: query.errorsOnly ?? false,
+  };
+  const blocks = {
+    startSecond: startSecond(query.startNs),
+    endSecond: startSecond(query.endNs),
+    minDuration: filter.minDurationNs,
+    minErrors: filter.errorsOnly ? 1 : 0,
+  };
+  return { filter, blocks };
 }
 
 /** Walks the entries of one block; `at` is the entry's offset in `entries`. */

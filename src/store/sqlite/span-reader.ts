@@ -5,7 +5,7 @@ import { MergedLatency } from '../histograms/sparse-latency.js';
 import { fullSpans, mayBeError, mayHaveLinks, timingSpan } from './trace-spans.js';
 import { decodeSpanDetailsFast, decodeSpanLinks } from '../../codec/span-links.js';
 import { PackedSpans } from './span-pack.js';
-import { SearchEntries, startSecond, type EntryFilter } from './search-blocks.js';
+import { SearchEntries, searchOf } from './search-blocks.js';
 import { TraceSampler } from './trace-sampler.js';
 import { traceColumns } from './trace-columns.js';
 import type { TraceSpan } from '../../model/trace.js';
@@ -285,20 +285,10 @@ export class SqliteSpanReader implements SpanReader, LatencyReader, TraceSpanRea
     // chunk first); stop once `limit` distinct traces matched.
     const found: { traceId: Buffer; startNs: bigint }[] = [];
     const distinct = new Set<string>();
-    const filter: EntryFilter = {
-      startNs: query.startNs,
-      endNs: query.endNs,
-      nameId: nameId === null ? null : Number(nameId),
-      minDurationNs: query.minDurationNs ?? 0n,
-      maxDurationNs: query.maxDurationNs ?? null,
-      errorsOnly: query.errorsOnly ?? false,
-    };
+    const { filter, blocks } = searchOf(query, nameId);
     const rows = this.stmt.searchByService.iterate({
       service,
-      startSecond: startSecond(query.startNs),
-      endSecond: startSecond(query.endNs),
-      minDuration: filter.minDurationNs,
-      minErrors: filter.errorsOnly ? 1 : 0,
+      ...blocks,
     }) as IterableIterator<{ second: bigint; entries: Buffer }>;
     let second: bigint | undefined;
     let inSecond: { traceId: Buffer; startNs: bigint; chunkId: number }[] = [];

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { SearchEntries, startSecond, type EntryFilter } from './search-blocks.js';
+import { SearchEntries, searchOf } from './search-blocks.js';
 import { TRACE_SAMPLE_SQL } from './sql.js';
 import type { TraceIdSample, TraceSearchQuery } from '../ports.js';
 
@@ -35,20 +35,7 @@ export class TraceSampler {
   }
 
   sample(serviceIds: readonly bigint[], nameId: bigint | null, query: TraceSearchQuery): TraceIdSample {
-    const filter: EntryFilter = {
-      startNs: query.startNs,
-      endNs: query.endNs,
-      nameId: nameId === null ? null : Number(nameId),
-      minDurationNs: query.minDurationNs ?? 0n,
-      maxDurationNs: query.maxDurationNs ?? null,
-      errorsOnly: query.errorsOnly ?? false,
-    };
-    const params = {
-      startSecond: startSecond(query.startNs),
-      endSecond: startSecond(query.endNs),
-      minDuration: filter.minDurationNs,
-      minErrors: filter.errorsOnly ? 1 : 0,
-    };
+    const { filter, blocks: params } = searchOf(query, nameId);
     let rows = 0;
     for (const service of serviceIds) rows += Number((this.count.get({ ...params, service }) as { n: bigint }).n);
     if (rows === 0 || query.limit <= 0) return { traceIds: [], matched: 0, matchedExact: true };
