@@ -4,9 +4,9 @@ import type { TraceSearchQuery } from '../ports.js';
 /**
  * Trace search entries, packed into one `trace_search_blocks` row per (service, start second, commit).
  *
- * Why blocks: a search entry per (service, trace chunk) is ~0.35 per span, and SQLite costs 2.5–7 µs
- * per inserted row whatever its size (bench/tmp: 7 µs in the old WITHOUT ROWID table). That was a
- * quarter of the writer thread's time. A commit now writes a few rows per service instead of
+ * Why blocks: a search entry per (service, trace chunk) is ~0.35 per span, and SQLite charges several µs
+ * per inserted row whatever its size (measured with bare inserts of these rows: ~7 µs in the old WITHOUT
+ * ROWID table, ~2.5 µs even appended to a table without any key). That was ~20 % of the writer thread. A commit now writes a few rows per service instead of
  * hundreds, and readers unpack entries in JS, which is cheaper than SQLite visiting as many rows.
  *
  * Entry layout (little-endian): trace_id[16], start_ns u64, chunk_id u64, max_duration_ns u64,
