@@ -14,7 +14,7 @@ import type { TraceSearchQuery } from '../ports.js';
  * max_duration_ns u64): the service's operations in that chunk, so that one entry answers a search for
  * any of them.
  */
-export const SEARCH_ENTRY_HEADER_BYTES = 48;
+const SEARCH_ENTRY_HEADER_BYTES = 48;
 export const PACKED_OP_BYTES = 16;
 const NS_PER_SECOND = 1_000_000_000n;
 
@@ -35,7 +35,7 @@ export interface SearchEntry {
 }
 
 /** A block row ready to insert. */
-export interface SearchBlock {
+interface SearchBlock {
   serviceId: number;
   second: number;
   firstChunkId: number;
@@ -99,7 +99,7 @@ function packBlock(serviceId: number, second: number, entries: readonly SearchEn
   return { serviceId, second, firstChunkId, entryCount: entries.length, maxDurationNs, errors, entries: out };
 }
 
-export interface OperationFilter {
+interface OperationFilter {
   /** null: any operation. */
   nameId: number | null;
   minDurationNs: bigint;
@@ -177,7 +177,7 @@ export class SearchEntries {
 }
 
 /** True if some operation packed in `ops[from, to)` satisfies every predicate of the filter at once. */
-export function someOperationMatches(ops: Buffer, filter: OperationFilter, from = 0, to = ops.byteLength): boolean {
+function someOperationMatches(ops: Buffer, filter: OperationFilter, from: number, to: number): boolean {
   for (let at = from; at + PACKED_OP_BYTES <= to; at += PACKED_OP_BYTES) {
     if (filter.nameId !== null && ops.readUInt32LE(at) !== filter.nameId) continue;
     if (filter.errorsOnly && ops.readUInt32LE(at + 4) === 0) continue;
