@@ -2,7 +2,7 @@
  * Where the writer thread's time goes, measured in-process on one thread (no transport, no worker
  * hand-off), with the same pre-encoded requests as bench/ingest.ts:
  *   decode   what the receiving thread does per span: decode, validate and flatten for the hand-off
- *   writer   rebuilding the hand-off + SqliteSpanWriter.writeBatch (group commit) + LatencyStore.flush every
+ *   writer   SqliteSpanWriter.writeBatch on the hand-off (group commit) + LatencyStore.flush every
  *            2 s, as the writer thread runs them (with its automatic checkpoint: no checkpoint thread here)
  *   sql      SQLite alone: one row per span (the layout packing replaced), packed trace chunks, then
  *            + trace_search_blocks, on fresh databases
@@ -22,7 +22,8 @@ import { WRITER_SQL } from '../src/store/sqlite/sql.js';
 import { packSpans, type SpanToPack } from '../src/store/sqlite/span-pack.js';
 import { SearchBlockBuilder, type SearchEntry } from '../src/store/sqlite/search-blocks.js';
 import { decodeHistogram, encodeHistogram, newLatencyHistogram } from '../src/store/histograms/latency-hdr.js';
-import { decodeForWriter, unflattenDecoded, type TransferredTraces } from '../src/store/sqlite/decoded-transfer.js';
+import { decodeForWriter, type TransferredTraces } from '../src/store/sqlite/decoded-transfer.js';
+import { unflattenDecoded } from '../test/helpers/unflatten.js';
 import { DEFAULT_SHAPE } from './lib/otlp-payload.js';
 import { Lane, runNonce } from './lib/request-template.js';
 
@@ -86,7 +87,7 @@ function writerStage(): Record<string, number> {
     for (const b of batches()) {
       decodeMs += b.decodeMs;
       const t = performance.now();
-      writer.writeBatch(b.decoded.map(unflattenDecoded), Date.now());
+      writer.writeBatch(b.decoded, Date.now());
       const dt = performance.now() - t;
       writeMs += dt;
       maxBatchMs = Math.max(maxBatchMs, dt);

@@ -188,7 +188,7 @@ export function fillBulkStore(o: BulkStoreOptions): { spans: number; traces: num
         trace++;
       }
       const decoded = decodeTracesRequest(tpl.buf);
-      writer.writeBatch([decoded], o.nowMs);
+      writer.writeDecoded([decoded], o.nowMs);
       spans += decoded.spanCount;
       // Histogram deltas wait in memory (24 bytes a span); each flush re-encodes every touched minute, so flush rarely.
       if (req % 1000 === 999) writer.latency.flush();

@@ -1,20 +1,21 @@
 /**
  * Decoded export requests as they cross from the receiving thread to the writer thread. The writer is
  * the one serial stage of ingest, so parsing, validation and redaction run on the receiving thread,
- * which has cores to spare (bench/ingest.ts --profile: its event loop idles ~80 % at full rate), and the
- * writer only rebuilds the few fields it stores from flat arrays. Everything crosses as transferable
- * buffers plus a short list of distinct strings, never as one cloned object per span: structured
- * cloning per-span objects costs the receiving thread more than the decode it moves. Bodies over 4 MiB
- * are still decoded by the writer (span-store.ts), so that no export holds the event loop for long.
+ * which has cores to spare (bench/ingest.ts --profile: its event loop idles ~40–80 % at full rate), and
+ * the writer reads the few fields it stores from the flat arrays in place (span-batch.ts). Everything
+ * crosses as transferable buffers plus a short list of distinct strings, never as one cloned object per
+ * span: structured cloning per-span objects costs the receiving thread more than the decode it moves.
+ * Bodies over 4 MiB are decoded and flattened by the writer itself (span-store.ts), so that no export
+ * holds the event loop for long.
  */
-import type { DecodedResource, DecodedScope, DecodedSpan, DecodedTraces } from '../../model/decoded.js';
+import type { DecodedTraces } from '../../model/decoded.js';
 import type { OtlpExportRequest } from '../../pipeline/consumer.js';
 import { PermanentError } from '../../pipeline/errors.js';
 import { decodeTracesRequest } from '../../codec/traces-decode.js';
 import { MalformedProtobufError } from '../../codec/wire-reader.js';
 import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
 import type { Redactor } from '../../codec/redact.js';
-import { BLOB_DIGEST_BYTES, BlobDictionary } from './dictionaries.js';
+import { BlobDictionary } from './dictionaries.js';
 
 export interface TransferredTraces {
   /** The request's bytes, followed by the redacted replacements of any span, resource or scope. */
@@ -29,12 +30,22 @@ export interface TransferredTraces {
   reasons: string[];
 }
 
-const NONE = 0xffffffff;
-const SPAN_WORDS = 7;
-const KIND_BITS = 0xf;
-const STATUS_SHIFT = 4;
-const EFFECTIVE_ERROR = 1 << 8;
-const HAS_LINKS = 1 << 9;
+/**
+ * The layout words, for the writer, which reads them directly (span-batch.ts). Per resource: service name
+ * and schema URL (string indexes), raw offset and length (NONE: unset), digest offset, scope count. Per
+ * scope: schema URL, raw offset and length, digest offset, span count. Per span (SPAN_WORDS): trace id,
+ * span id and parent span id offsets (NONE: root), name (string index), bits (kind, status code,
+ * EFFECTIVE_ERROR, HAS_LINKS), raw offset and length. `times` holds each span's start and end as u64.
+ */
+export const LAYOUT = {
+  NONE: 0xffffffff,
+  SPAN_WORDS: 7,
+  KIND_BITS: 0xf,
+  STATUS_SHIFT: 4,
+  EFFECTIVE_ERROR: 1 << 8,
+  HAS_LINKS: 1 << 9,
+} as const;
+const { NONE, SPAN_WORDS, STATUS_SHIFT, EFFECTIVE_ERROR, HAS_LINKS } = LAYOUT;
 
 /**
  * Decodes (OTLP/JSON through its protobuf transcoding), validates and redacts one trace export for the
@@ -61,15 +72,17 @@ export function decodeTraces(request: OtlpExportRequest, redactor: Redactor | un
   }
 }
 
-/** Flattens `decoded`, whose views point into `body` or into fresh buffers made by redaction. */
-export function flattenDecoded(decoded: DecodedTraces, body: Uint8Array): TransferredTraces {
+/**
+ * Flattens `decoded`, whose views point into `body` or into fresh buffers made by redaction. The decoder
+ * always leaves ids in the body; `idsInBody: false` is for DecodedTraces built any other way.
+ */
+export function flattenDecoded(decoded: DecodedTraces, body: Uint8Array, idsInBody = true): TransferredTraces {
   const extra: Uint8Array[] = [];
   let extraBytes = 0;
   const base = body.byteOffset;
   const bodyBuffer = body.buffer;
   // Typed-array getters cost 30–40 ns each here: ids are always views into the body (only redaction
   // replaces bytes, and only whole spans, resources and scopes), so they skip the buffer check.
-  const idOffset = (view: Uint8Array): number => view.byteOffset - base;
   const end = base + body.byteLength;
   const offsetOf = (view: Uint8Array): number => {
     // Range too: a small body and a replacement may both be slices of Node's shared buffer pool.
@@ -81,6 +94,7 @@ export function flattenDecoded(decoded: DecodedTraces, body: Uint8Array): Transf
     extraBytes += view.byteLength;
     return body.byteLength + extraBytes - view.byteLength;
   };
+  const idOffset = idsInBody ? (view: Uint8Array): number => view.byteOffset - base : offsetOf;
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
   const intern = (s: string): number => {
@@ -151,63 +165,3 @@ export function flattenDecoded(decoded: DecodedTraces, body: Uint8Array): Transf
 export function transferList(t: TransferredTraces): ArrayBuffer[] {
   return [t.bytes, t.layout, t.times];
 }
-
-/** Rebuilds the DecodedTraces that flattenDecoded flattened, as views into `t.bytes`. */
-export function unflattenDecoded(t: TransferredTraces): DecodedTraces {
-  const layout = new Uint32Array(t.layout);
-  const times = new BigUint64Array(t.times);
-  const strings = t.strings;
-  // Plain Uint8Array views: Buffer#subarray costs ~3× more (species lookup, FastBuffer), 4 per span.
-  const view = (offset: number, length: number): Uint8Array => new Uint8Array(t.bytes, offset, length);
-  const resources: DecodedResource[] = [];
-  let w = 0;
-  let ti = 0;
-  const resourceCount = layout[w++] as number;
-  for (let ri = 0; ri < resourceCount; ri++) {
-    const serviceName = strings[layout[w++] as number] as string;
-    const schemaUrl = strings[layout[w++] as number] as string;
-    const rawOffset = layout[w++] as number;
-    const rawLength = layout[w++] as number;
-    const digest = view(layout[w++] as number, BLOB_DIGEST_BYTES);
-    const scopeCount = layout[w++] as number;
-    const resource: DecodedResource = { raw: rawOffset === NONE ? null : view(rawOffset, rawLength), digest, schemaUrl, serviceName, scopes: [] };
-    for (let si = 0; si < scopeCount; si++) {
-      const scopeSchemaUrl = strings[layout[w++] as number] as string;
-      const scopeRawOffset = layout[w++] as number;
-      const scopeRawLength = layout[w++] as number;
-      const scopeDigest = view(layout[w++] as number, BLOB_DIGEST_BYTES);
-      const spanCount = layout[w++] as number;
-      const spans: DecodedSpan[] = new Array<DecodedSpan>(spanCount);
-      for (let k = 0; k < spanCount; k++) {
-        const parent = layout[w + 2] as number;
-        const bits = layout[w + 4] as number;
-        spans[k] = {
-          traceId: view(layout[w] as number, 16),
-          spanId: view(layout[w + 1] as number, 8),
-          parentSpanId: parent === NONE ? EMPTY : view(parent, 8),
-          name: strings[layout[w + 3] as number] as string,
-          kind: bits & KIND_BITS,
-          startNs: times[ti] as bigint,
-          endNs: times[ti + 1] as bigint,
-          statusCode: (bits >>> STATUS_SHIFT) & 0xf,
-          effectiveError: (bits & EFFECTIVE_ERROR) !== 0,
-          hasLinks: (bits & HAS_LINKS) !== 0,
-          raw: view(layout[w + 5] as number, layout[w + 6] as number),
-        };
-        w += SPAN_WORDS;
-        ti += 2;
-      }
-      const scope: DecodedScope = {
-        raw: scopeRawOffset === NONE ? null : view(scopeRawOffset, scopeRawLength),
-        digest: scopeDigest,
-        schemaUrl: scopeSchemaUrl,
-        spans,
-      };
-      resource.scopes.push(scope);
-    }
-    resources.push(resource);
-  }
-  return { resources, spanCount: t.spanCount, rejected: t.rejected, reasons: t.reasons };
-}
-
-const EMPTY = new Uint8Array(0);

@@ -24,6 +24,8 @@ export class DedupWindow {
   private readonly table: Int32Array;
   private readonly mask: number;
   private next = 0;
+  /** `seen`'s copy of its two ids, so that both entry points share `seenAt`. */
+  private readonly scratch = new Uint8Array(KEY_BYTES);
 
   constructor(private readonly capacity: number) {
     this.keys = Buffer.alloc(capacity * KEY_BYTES);
@@ -39,15 +41,22 @@ export class DedupWindow {
    * `spanId` 8. The slot it was recorded in is available as `lastSlot` (for `forget`).
    */
   seen(traceId: Uint8Array, spanId: Uint8Array): boolean {
+    this.scratch.set(traceId, 0);
+    this.scratch.set(spanId, 16);
+    return this.seenAt(this.scratch, 0, 16);
+  }
+
+  /** `seen` for ids read in place: the trace id at `buf[traceAt]`, the span id at `buf[spanAt]`. */
+  seenAt(buf: Uint8Array, traceAt: number, spanAt: number): boolean {
     if (this.capacity === 0) return false;
-    const hash = hashOf(spanId, traceId);
+    const hash = hashOf(buf, traceAt, spanAt);
     const table = this.table;
     for (let at = hash & this.mask; ; at = (at + 1) & this.mask) {
       const entry = table[2 * at + 1] as number;
       if (entry === 0) break;
-      if (table[2 * at] === hash && this.sameKey(entry - 1, traceId, spanId)) return true;
+      if (table[2 * at] === hash && this.sameKey(entry - 1, buf, traceAt, spanAt)) return true;
     }
-    this.record(hash, traceId, spanId);
+    this.record(hash, buf, traceAt, spanAt);
     return false;
   }
 
@@ -81,31 +90,38 @@ export class DedupWindow {
     table[2 * hole + 1] = 0;
   }
 
-  private record(hash: number, traceId: Uint8Array, spanId: Uint8Array): void {
+  private record(hash: number, buf: Uint8Array, traceAt: number, spanAt: number): void {
     const slot = this.next;
     this.forget(slot);
-    this.keys.set(traceId, slot * KEY_BYTES);
-    this.keys.set(spanId, slot * KEY_BYTES + 16);
+    const keys = this.keys;
+    const at = slot * KEY_BYTES;
+    for (let i = 0; i < 16; i++) keys[at + i] = buf[traceAt + i] as number;
+    for (let i = 0; i < 8; i++) keys[at + 16 + i] = buf[spanAt + i] as number;
     this.hashes[slot] = hash;
-    let at = hash & this.mask;
-    while (this.table[2 * at + 1] !== 0) at = (at + 1) & this.mask;
-    this.table[2 * at] = hash;
-    this.table[2 * at + 1] = slot + 1;
+    let probe = hash & this.mask;
+    while (this.table[2 * probe + 1] !== 0) probe = (probe + 1) & this.mask;
+    this.table[2 * probe] = hash;
+    this.table[2 * probe + 1] = slot + 1;
     this.next = (slot + 1) % this.capacity;
   }
 
-  private sameKey(slot: number, traceId: Uint8Array, spanId: Uint8Array): boolean {
+  private sameKey(slot: number, buf: Uint8Array, traceAt: number, spanAt: number): boolean {
     const at = slot * KEY_BYTES;
-    for (let i = 0; i < 16; i++) if (this.keys[at + i] !== traceId[i]) return false;
-    for (let i = 0; i < 8; i++) if (this.keys[at + 16 + i] !== spanId[i]) return false;
+    const keys = this.keys;
+    for (let i = 0; i < 16; i++) if (keys[at + i] !== buf[traceAt + i]) return false;
+    for (let i = 0; i < 8; i++) if (keys[at + 16 + i] !== buf[spanAt + i]) return false;
     return true;
   }
 }
 
 /** 31 bits (non-negative) from all of the span id and the trace id's last byte, well mixed (murmur3's finaliser). */
-function hashOf(spanId: Uint8Array, traceId: Uint8Array): number {
-  const lo = (spanId[0] as number) | ((spanId[1] as number) << 8) | ((spanId[2] as number) << 16) | ((spanId[3] as number) << 24);
-  const hi = (spanId[4] as number) | ((spanId[5] as number) << 8) | ((spanId[6] as number) << 16) | (((spanId[7] as number) ^ (traceId[15] as number)) << 24);
+function hashOf(buf: Uint8Array, traceAt: number, spanAt: number): number {
+  const lo = (buf[spanAt] as number) | ((buf[spanAt + 1] as number) << 8) | ((buf[spanAt + 2] as number) << 16) | ((buf[spanAt + 3] as number) << 24);
+  const hi =
+    (buf[spanAt + 4] as number) |
+    ((buf[spanAt + 5] as number) << 8) |
+    ((buf[spanAt + 6] as number) << 16) |
+    (((buf[spanAt + 7] as number) ^ (buf[traceAt + 15] as number)) << 24);
   return fmix32(lo ^ fmix32(hi)) & 0x7fffffff;
 }
 

@@ -1,11 +1,13 @@
 import type Database from 'better-sqlite3';
 import { WRITER_SQL } from './sql.js';
-import { BlobDictionary, NameDictionary } from './dictionaries.js';
+import { BLOB_DIGEST_BYTES, BlobDictionary, NameDictionary } from './dictionaries.js';
 import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
-import { PackedSpans, packSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, type SpanToPack } from './span-pack.js';
-import { SearchBlockBuilder, type SearchEntry } from './search-blocks.js';
-import type { DecodedSpan, DecodedTraces } from '../../model/decoded.js';
+import { PackedSpans } from './span-pack.js';
+import { SearchBlockBuilder, type OperationStats, type SearchEntry } from './search-blocks.js';
+import { LAYOUT, flattenDecoded, type TransferredTraces } from './decoded-transfer.js';
+import { RequestView, SpanColumns, isEffectiveError, kindOf, packTrace, spanBits } from './span-batch.js';
+import type { DecodedTraces } from '../../model/decoded.js';
 
 export interface SpanWriterSettings {
   latency: LatencySettings;
@@ -13,20 +15,21 @@ export interface SpanWriterSettings {
   dedupWindowSpans: number;
 }
 
-interface PendingSpan extends SpanToPack {
-  span: DecodedSpan;
-}
-
-/** A trace chunk inserted by the current transaction, recorded in the latency histograms once it commits. */
-interface CommittedChunk {
-  chunkId: number;
-  spans: PendingSpan[];
+/** A service's search entry for one chunk while its spans are scanned: durations as numbers, not BigInts. */
+interface EntryScan {
+  /** Span index (SpanColumns) of the service's earliest span in the chunk. */
+  earliest: number;
+  maxDurationNs: number;
+  errors: number;
+  ops: Map<number, { errors: number; maxDurationNs: number }>;
 }
 
 const MINUTE_MS = 60_000;
+const EMPTY = new Uint8Array(0);
+const { NONE, SPAN_WORDS } = LAYOUT;
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function digestAt(bytes: Buffer, offset: number): Buffer {
+  return bytes.subarray(offset, offset + BLOB_DIGEST_BYTES);
 }
 
 /**
@@ -45,8 +48,10 @@ export class SqliteSpanWriter {
   readonly latency: LatencyStore;
   private readonly stmt: Record<'chunk' | 'search' | 'ingestMinute' | 'maxChunk', Database.Statement>;
   private currentIngestMinute = -1;
-  private keySource: ArrayBufferLike | undefined;
-  private keyBytes: Buffer | undefined;
+  /** The current commit's new spans; reused, so a commit allocates no typed arrays once warm. */
+  private readonly spans = new SpanColumns();
+  /** Name id per string index of the request being read (-1: not looked up yet). */
+  private nameIds = new Int32Array(256);
 
   constructor(
     private readonly db: Database.Database,
@@ -87,12 +92,12 @@ export class SqliteSpanWriter {
    * were accepted (duplicates of recently stored spans count as accepted: they are stored already).
    * Throws if the transaction fails; then nothing of the batch is stored.
    */
-  writeBatch(requests: readonly DecodedTraces[], nowMs: number): number[] {
+  writeBatch(requests: readonly TransferredTraces[], nowMs: number): number[] {
+    const views = requests.map((t) => new RequestView(t));
     const newKeys: number[] = [];
-    const committed: CommittedChunk[] = [];
     let accepted: number[];
     try {
-      accepted = this.db.transaction(() => this.insertAll(requests, nowMs, newKeys, committed))();
+      accepted = this.db.transaction(() => this.insertAll(views, nowMs, newKeys))();
     } catch (err) {
       for (const slot of newKeys) this.dedup.forget(slot);
       this.services.reload();
@@ -104,87 +109,99 @@ export class SqliteSpanWriter {
     }
     // Committed: from here nothing may report the batch as failed (a client would re-send it). If a
     // histogram write fails, the watermark stays behind and the next start replays these spans.
+    const spans = this.spans;
     try {
-      for (const { chunkId, spans } of committed) {
-        for (const p of spans) {
-          const durationNs = p.endNs > p.startNs ? Number(p.endNs - p.startNs) : 0;
-          // ERR-v1's effective error (status, else HTTP/gRPC codes), the same one find_errors and trace
-          // search use, so error rates, SLO availability and alerts agree with the error analysis.
-          this.latency.record(chunkId, p.serviceId, p.nameId, p.kind, p.span.effectiveError, Number(p.startNs), durationNs, nowMs);
-        }
+      for (let i = 0; i < spans.length; i++) {
+        const view = views[spans.request[i] as number] as RequestView;
+        const time = spans.time[i] as number;
+        const bits = spanBits(spans, views, i);
+        // ERR-v1's effective error (status, else HTTP/gRPC codes), the same one find_errors and trace
+        // search use, so error rates, SLO availability and alerts agree with the error analysis.
+        this.latency.record(
+          spans.chunk[i] as number,
+          spans.service[i] as number,
+          spans.name[i] as number,
+          kindOf(bits),
+          isEffectiveError(bits),
+          view.startNumber(time),
+          view.durationNs(time),
+          nowMs,
+        );
       }
     } catch {
       this.latency.holdWatermark();
     }
+    spans.reset();
     return accepted;
   }
 
-  private insertAll(requests: readonly DecodedTraces[], nowMs: number, newKeys: number[], committed: CommittedChunk[]): number[] {
+  /**
+   * writeBatch for requests decoded any other way than the receiving thread's decoder (tests, tools):
+   * flattened first, with every view copied.
+   */
+  writeDecoded(requests: readonly DecodedTraces[], nowMs: number): number[] {
+    return this.writeBatch(
+      requests.map((d) => flattenDecoded(d, EMPTY, false)),
+      nowMs,
+    );
+  }
+
+  private insertAll(views: readonly RequestView[], nowMs: number, newKeys: number[]): number[] {
     const accepted: number[] = [];
-    const byTrace = new Map<string, PendingSpan[]>();
-    for (const request of requests) {
+    const spans = this.spans;
+    spans.reset();
+    for (let r = 0; r < views.length; r++) {
+      const view = views[r] as RequestView;
+      const { layout, bytes } = view;
+      const strings = view.transferred.strings;
+      if (this.nameIds.length < strings.length) this.nameIds = new Int32Array(2 * strings.length);
+      const nameIds = this.nameIds.fill(-1, 0, strings.length);
       let count = 0;
-      for (const resource of request.resources) {
-        const serviceId = this.services.idFor(resource.serviceName);
-        const resourceId = this.resources.idFor(resource.digest ? asBuffer(resource.digest) : BlobDictionary.digest(resource.schemaUrl, resource.raw), [
+      let w = 0;
+      let time = 0;
+      const resourceCount = layout[w++] as number;
+      for (let ri = 0; ri < resourceCount; ri++) {
+        const serviceId = this.services.idFor(strings[layout[w] as number] as string);
+        const resourceId = this.resources.idFor(digestAt(bytes, layout[w + 4] as number), [
           serviceId,
-          resource.schemaUrl,
-          resource.raw ? asBuffer(resource.raw) : null,
+          strings[layout[w + 1] as number] as string,
+          this.blob(bytes, layout[w + 2] as number, layout[w + 3] as number),
         ]);
-        for (const scope of resource.scopes) {
-          const scopeId = this.scopes.idFor(scope.digest ? asBuffer(scope.digest) : BlobDictionary.digest(scope.schemaUrl, scope.raw), [
-            scope.schemaUrl,
-            scope.raw ? asBuffer(scope.raw) : null,
+        const scopeCount = layout[w + 5] as number;
+        w += 6;
+        for (let si = 0; si < scopeCount; si++) {
+          const scopeId = this.scopes.idFor(digestAt(bytes, layout[w + 3] as number), [
+            strings[layout[w] as number] as string,
+            this.blob(bytes, layout[w + 1] as number, layout[w + 2] as number),
           ]);
-          for (const span of scope.spans) {
+          const spanCount = layout[w + 4] as number;
+          w += 5;
+          for (let k = 0; k < spanCount; k++, w += SPAN_WORDS, time++) {
             count++;
-            if (this.dedup.seen(span.traceId, span.spanId)) continue;
+            const traceAt = layout[w] as number;
+            if (this.dedup.seenAt(bytes, traceAt, layout[w + 1] as number)) continue;
             newKeys.push(this.dedup.lastSlot);
-            const traceKey = this.traceKey(span.traceId);
-            const pending: PendingSpan = {
-              span,
-              spanId: span.spanId,
-              parentSpanId: span.parentSpanId,
-              kind: span.kind,
-              statusCode: span.statusCode,
-              serviceId,
-              nameId: this.names.idFor(span.name),
-              resourceId,
-              scopeId,
-              startNs: span.startNs,
-              endNs: span.endNs,
-              raw: span.raw,
-              flags: SPAN_FLAG_KNOWN | (span.effectiveError ? SPAN_FLAG_EFFECTIVE_ERROR : 0) | (span.hasLinks ? SPAN_FLAG_HAS_LINKS : 0),
-            };
-            const group = byTrace.get(traceKey);
-            if (group) group.push(pending);
-            else byTrace.set(traceKey, [pending]);
+            const nameIndex = layout[w + 3] as number;
+            let nameId = nameIds[nameIndex] as number;
+            if (nameId < 0) nameIds[nameIndex] = nameId = this.names.idFor(strings[nameIndex] as string);
+            spans.push(bytes.toString('latin1', traceAt, traceAt + 16), r, w, time, serviceId, nameId, resourceId, scopeId);
           }
         }
       }
       accepted.push(count);
     }
-    // Do not keep the last request body alive until the next batch.
-    this.keySource = this.keyBytes = undefined;
-    if (byTrace.size > 0) this.noteIngestMinute(nowMs);
+    if (spans.traceCount > 0) this.noteIngestMinute(nowMs);
     const search = new SearchBlockBuilder();
-    for (const group of byTrace.values()) this.insertTrace(group, committed, search);
+    for (let t = 0; t < spans.traceCount; t++) this.insertTrace(views, spans.head[t] as number, search);
     for (const b of search.blocks()) {
       this.stmt.search.run(b.serviceId, b.second, b.firstChunkId, b.entryCount, b.maxDurationNs, b.errors, b.entries);
     }
     return accepted;
   }
 
-  /**
-   * The trace id as a latin1 string (a Map key), read through one Buffer per request body: the ids are
-   * views into it, and a Buffer per span cost ~0.1 µs plus garbage.
-   */
-  private traceKey(traceId: Uint8Array): string {
-    if (traceId.buffer !== this.keySource) {
-      this.keySource = traceId.buffer;
-      this.keyBytes = Buffer.from(traceId.buffer);
-    }
-    return (this.keyBytes as Buffer).toString('latin1', traceId.byteOffset, traceId.byteOffset + traceId.byteLength);
+  /** A resource's or scope's bytes (a view into the request), or null when unset. */
+  private blob(bytes: Buffer, offset: number, length: number): Buffer | null {
+    return offset === NONE ? null : bytes.subarray(offset, offset + length);
   }
 
   private noteIngestMinute(nowMs: number): void {
@@ -195,60 +212,80 @@ export class SqliteSpanWriter {
     this.currentIngestMinute = minute;
   }
 
-  private insertTrace(group: PendingSpan[], committed: CommittedChunk[], searchBlocks: SearchBlockBuilder): void {
-    const traceId = asBuffer((group[0] as PendingSpan).span.traceId);
-    let start = 0n;
-    let end = 0n;
+  /** Inserts the chunk of the trace whose first span in this commit is `first`, and its search entries. */
+  private insertTrace(views: readonly RequestView[], first: number, searchBlocks: SearchBlockBuilder): void {
+    const spans = this.spans;
+    const viewOf = (i: number): RequestView => views[spans.request[i] as number] as RequestView;
+    let earliest = -1;
+    let latest = -1;
+    let root = -1;
+    let count = 0;
     let errors = 0;
-    let root: PendingSpan | undefined;
-    let earliest: PendingSpan | undefined;
     // service id -> its search entry for this chunk (operations by name id)
-    const search = new Map<number, SearchEntry>();
+    const search = new Map<number, EntryScan>();
     // Chunk and search error counts are ERR-v1 effective errors (find_errors, find_traces error=true);
     // latency series keep the status code (RED's statusCode buckets).
-    for (const p of group) {
-      const isError = p.span.effectiveError;
-      const duration = p.endNs > p.startNs ? p.endNs - p.startNs : 0n;
-      if (earliest === undefined || p.startNs < start) {
-        start = p.startNs;
-        earliest = p;
-      }
-      if (p.endNs > end) end = p.endNs;
+    for (let i = first; i >= 0; i = spans.next[i] as number) {
+      count++;
+      const view = viewOf(i);
+      const time = spans.time[i] as number;
+      const isError = isEffectiveError(spanBits(spans, views, i));
+      const duration = view.durationNs(time);
+      if (earliest < 0 || view.timeBefore(time, viewOf(earliest), spans.time[earliest] as number, false)) earliest = i;
+      if (latest < 0 || viewOf(latest).timeBefore(spans.time[latest] as number, view, time, true)) latest = i;
       if (isError) errors++;
-      if (root === undefined && p.parentSpanId.length === 0) root = p;
-      let service = search.get(p.serviceId);
-      if (!service) {
-        search.set(p.serviceId, (service = { traceId: p.span.traceId, startNs: p.startNs, chunkId: 0, maxDurationNs: 0n, errors: 0, ops: new Map() }));
-      }
-      if (p.startNs < service.startNs) service.startNs = p.startNs;
+      if (root < 0 && view.layout[(spans.word[i] as number) + 2] === NONE) root = i;
+      const serviceId = spans.service[i] as number;
+      let service = search.get(serviceId);
+      if (!service) search.set(serviceId, (service = { earliest: i, maxDurationNs: 0, errors: 0, ops: new Map() }));
+      else if (view.timeBefore(time, viewOf(service.earliest), spans.time[service.earliest] as number, false)) service.earliest = i;
       if (duration > service.maxDurationNs) service.maxDurationNs = duration;
       if (isError) service.errors++;
-      const op = service.ops.get(p.nameId);
+      const nameId = spans.name[i] as number;
+      const op = service.ops.get(nameId);
       if (op) {
         if (duration > op.maxDurationNs) op.maxDurationNs = duration;
         if (isError) op.errors++;
       } else {
-        service.ops.set(p.nameId, { nameId: p.nameId, errors: isError ? 1 : 0, maxDurationNs: duration });
+        service.ops.set(nameId, { errors: isError ? 1 : 0, maxDurationNs: duration });
       }
     }
-    const head = root ?? (earliest as PendingSpan);
+    const head = root >= 0 ? root : earliest;
+    const firstView = viewOf(first);
+    const traceAt = firstView.layout[spans.word[first] as number] as number;
+    const start = this.startOf(views, earliest);
+    const end = viewOf(latest).times64[2 * (spans.time[latest] as number) + 1] as bigint;
     const chunkId = Number(
       this.stmt.chunk.run(
-        traceId,
+        firstView.bytes.subarray(traceAt, traceAt + 16),
         start,
         end < start ? start : end,
-        group.length,
+        count,
         errors,
-        root ? 1 : 0,
-        head.serviceId,
-        head.nameId,
-        packSpans(group),
+        root >= 0 ? 1 : 0,
+        spans.service[head] as number,
+        spans.name[head] as number,
+        packTrace(spans, views, first),
       ).lastInsertRowid,
     );
-    for (const [serviceId, entry] of search) {
-      entry.chunkId = chunkId;
+    for (let i = first; i >= 0; i = spans.next[i] as number) spans.chunk[i] = chunkId;
+    for (const [serviceId, scan] of search) {
+      const ops = new Map<number, OperationStats>();
+      for (const [nameId, op] of scan.ops) ops.set(nameId, { nameId, errors: op.errors, maxDurationNs: BigInt(op.maxDurationNs) });
+      const entry: SearchEntry = {
+        traceId: firstView.bytes.subarray(traceAt, traceAt + 16),
+        startNs: this.startOf(views, scan.earliest),
+        chunkId,
+        maxDurationNs: BigInt(scan.maxDurationNs),
+        errors: scan.errors,
+        ops,
+      };
       searchBlocks.add(serviceId, entry);
     }
-    committed.push({ chunkId, spans: group });
+  }
+
+  private startOf(views: readonly RequestView[], i: number): bigint {
+    const view = views[this.spans.request[i] as number] as RequestView;
+    return view.times64[2 * (this.spans.time[i] as number)] as bigint;
   }
 }

@@ -13,9 +13,8 @@ import type { CheckpointWorkerData, FromCheckpointer, ToCheckpointer } from './c
 import { SqliteSpanWriter } from './span-writer.js';
 import { Retention } from './retention.js';
 import { writeFailure, type FromWriter, type ToWriter, type WriterWorkerData } from './worker-protocol.js';
-import { decodeTraces, unflattenDecoded } from './decoded-transfer.js';
+import { decodeForWriter, type TransferredTraces } from './decoded-transfer.js';
 import { PermanentError } from '../../pipeline/errors.js';
-import type { DecodedTraces } from '../../model/decoded.js';
 import { MetricIngest } from './metric-ingest.js';
 import { DEFAULT_METRIC_STORE_SETTINGS } from './metric-writer.js';
 import { Redactor } from '../../codec/redact.js';
@@ -109,34 +108,34 @@ function scheduleDrain(): void {
 
 function drain(): void {
   drainScheduled = false;
-  const batch: { id: number; decoded: DecodedTraces }[] = [];
+  const batch: { id: number; traces: TransferredTraces }[] = [];
   let spans = 0;
   while (queue.length > 0 && spans < settings.maxBatchSpans) {
     const message = queue.shift() as ExportMessage;
-    let decoded: DecodedTraces;
+    let traces: TransferredTraces;
     try {
-      decoded = 'traces' in message ? unflattenDecoded(message.traces) : decodeTraces({ encoding: message.encoding, body: Buffer.from(message.body) }, redactor).decoded;
+      traces = 'traces' in message ? message.traces : decodeForWriter({ encoding: message.encoding, body: Buffer.from(message.body) }, redactor);
     } catch (err) {
       send({ type: 'failed', id: message.id, permanent: err instanceof PermanentError, message: (err as Error).message });
       continue;
     }
-    batch.push({ id: message.id, decoded });
-    spans += decoded.spanCount;
+    batch.push({ id: message.id, traces });
+    spans += traces.spanCount;
   }
   if (batch.length > 0) {
     try {
       const accepted = writer.writeBatch(
-        batch.map((b) => b.decoded),
+        batch.map((b) => b.traces),
         Date.now(),
       );
       batch.forEach((b, i) => {
-        const reasons = b.decoded.reasons;
+        const reasons = b.traces.reasons;
         send({
           type: 'exported',
           id: b.id,
           accepted: accepted[i] ?? 0,
-          rejected: b.decoded.rejected,
-          message: reasons.length > 0 ? `${b.decoded.rejected} span(s) rejected: ${reasons.join('; ')}` : '',
+          rejected: b.traces.rejected,
+          message: reasons.length > 0 ? `${b.traces.rejected} span(s) rejected: ${reasons.join('; ')}` : '',
         });
       });
     } catch (err) {

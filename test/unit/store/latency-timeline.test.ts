@@ -43,7 +43,7 @@ function seed(): SqliteLatencyTimeline {
     }
     specs.push({ service: 'svc', name: 'other', kind: 3, traceId: Buffer.alloc(16, 2), spanId: idBytes(id++), startMs: T0 + m * 60_000, durationUs: 500 });
   }
-  writer.writeBatch([decodedRequest(specs)], T0 + 120 * 60_000);
+  writer.writeDecoded([decodedRequest(specs)], T0 + 120 * 60_000);
   writer.latency.flush();
   const reader = openReaderDb(dir);
   dbs.push(reader);

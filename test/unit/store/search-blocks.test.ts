@@ -123,7 +123,7 @@ describe('trace search blocks', () => {
       error: i % 5 === 0,
       traceId: randomBytes(16),
     }));
-    for (let c = 0; c < 6; c++) writer.writeBatch([decodedRequest(specs.filter((_, i) => i % 6 === c))], T0);
+    for (let c = 0; c < 6; c++) writer.writeDecoded([decodedRequest(specs.filter((_, i) => i % 6 === c))], T0);
     const readerDb = openReaderDb(dir);
     dbs.push(readerDb);
     const reader = new SqliteSpanReader(readerDb);

@@ -42,8 +42,8 @@ describe('SqliteSpanWriter', () => {
     const writer = new SqliteSpanWriter(db, settings);
     const traceId = Buffer.alloc(16, 7);
     const root = Buffer.alloc(8, 1);
-    writer.writeBatch([decodedRequest([{ service: 'gateway', name: 'GET /', traceId, spanId: root, startMs: T0, durationUs: 9000 }])], T0);
-    writer.writeBatch(
+    writer.writeDecoded([decodedRequest([{ service: 'gateway', name: 'GET /', traceId, spanId: root, startMs: T0, durationUs: 9000 }])], T0);
+    writer.writeDecoded(
       [decodedRequest([{ service: 'db', name: 'SELECT', traceId, parentSpanId: root, startMs: T0 + 1, durationUs: 2000, error: true }])],
       T0,
     );
@@ -60,7 +60,7 @@ describe('SqliteSpanWriter', () => {
     const { dir, db } = open();
     const writer = new SqliteSpanWriter(db, settings);
     const request = decodedRequest([{ service: 'svc', name: 'op', startMs: T0, durationUs: 100 }]);
-    expect(writer.writeBatch([request, request], T0)).toEqual([1, 1]);
+    expect(writer.writeDecoded([request, request], T0)).toEqual([1, 1]);
     writer.latency.flush();
     const latency = await reader(dir).latency({ service: 'svc', ...window });
     expect(latency?.count).toBe(1);
@@ -69,9 +69,9 @@ describe('SqliteSpanWriter', () => {
   it('replays spans committed after the last histogram flush, counting each exactly once', async () => {
     const { dir, db } = open();
     const writer = new SqliteSpanWriter(db, settings);
-    writer.writeBatch([decodedRequest(Array.from({ length: 50 }, (_, i) => ({ service: 's', name: 'op', startMs: T0 + i, durationUs: 1000 + i })))], T0);
+    writer.writeDecoded([decodedRequest(Array.from({ length: 50 }, (_, i) => ({ service: 's', name: 'op', startMs: T0 + i, durationUs: 1000 + i })))], T0);
     writer.latency.flush();
-    writer.writeBatch([decodedRequest(Array.from({ length: 30 }, (_, i) => ({ service: 's', name: 'op', startMs: T0 + i, durationUs: 5000 })))], T0);
+    writer.writeDecoded([decodedRequest(Array.from({ length: 30 }, (_, i) => ({ service: 's', name: 'op', startMs: T0 + i, durationUs: 5000 })))], T0);
     // The process "dies" here: the last 30 spans are committed but not in the histograms.
     db.close();
     const reopened = openWriterDb(dir);
@@ -89,12 +89,12 @@ describe('SqliteSpanWriter', () => {
     const { dir, db } = open();
     const writer = new SqliteSpanWriter(db, { ...settings, latency: { maxSeries: 2, staleSeriesMs: 60_000 } });
     const specs = ['a', 'b', 'c', 'd'].map((name, i) => ({ service: 'svc', name, startMs: T0 + i, durationUs: 10 }));
-    writer.writeBatch([decodedRequest(specs)], T0);
+    writer.writeDecoded([decodedRequest(specs)], T0);
     writer.latency.flush();
     const r = reader(dir);
     expect((await r.latency({ service: '__overflow__', ...window }))?.count).toBe(2);
     expect(writer.latency.evictStale(T0 + 120_000)).toBe(3);
-    writer.writeBatch([decodedRequest([{ service: 'svc', name: 'e', startMs: T0, durationUs: 10 }])], T0 + 120_000);
+    writer.writeDecoded([decodedRequest([{ service: 'svc', name: 'e', startMs: T0, durationUs: 10 }])], T0 + 120_000);
     writer.latency.flush();
     expect((await r.latency({ service: 'svc', operation: 'e', ...window }))?.count).toBe(1);
   });
@@ -104,9 +104,9 @@ describe('SqliteSpanWriter', () => {
     const writer = new SqliteSpanWriter(db, settings);
     db.exec('CREATE TRIGGER fail BEFORE INSERT ON trace_chunks BEGIN SELECT RAISE(ABORT, "disk full"); END');
     const request = decodedRequest([{ service: 'new-service', name: 'op', startMs: T0, durationUs: 10 }]);
-    expect(() => writer.writeBatch([request], T0)).toThrow(/disk full/);
+    expect(() => writer.writeDecoded([request], T0)).toThrow(/disk full/);
     db.exec('DROP TRIGGER fail');
-    expect(writer.writeBatch([request], T0)).toEqual([1]);
+    expect(writer.writeDecoded([request], T0)).toEqual([1]);
     expect(db.prepare('SELECT sum(span_count) AS n FROM trace_chunks').get()).toEqual({ n: 1 });
     expect((await reader(dir).listServices()).map((s) => s.name)).toContain('new-service');
   });
@@ -125,8 +125,8 @@ describe('Retention', () => {
     const { dir, db } = open();
     const writer = new SqliteSpanWriter(db, settings);
     const old = Array.from({ length: 250 }, (_, i) => ({ service: 'svc', name: 'old', startMs: T0 + i, durationUs: 10 }));
-    writer.writeBatch([decodedRequest(old)], T0);
-    writer.writeBatch([decodedRequest([{ service: 'svc', name: 'new', startMs: T0 + 8 * DAY_MS, durationUs: 10 }])], T0 + 8 * DAY_MS);
+    writer.writeDecoded([decodedRequest(old)], T0);
+    writer.writeDecoded([decodedRequest([{ service: 'svc', name: 'new', startMs: T0 + 8 * DAY_MS, durationUs: 10 }])], T0 + 8 * DAY_MS);
     const retention = new Retention(db, retentionSettings);
     let steps = 0;
     while (retention.step(T0 + 8 * DAY_MS)) steps++;
@@ -142,7 +142,7 @@ describe('Retention', () => {
     const writer = new SqliteSpanWriter(db, settings);
     for (let minute = 0; minute < 10; minute++) {
       const specs = Array.from({ length: 300 }, (_, i) => ({ service: 'svc', name: `op${i % 5}`, startMs: T0 + minute * 60_000 + i, durationUs: 10 }));
-      writer.writeBatch([decodedRequest(specs)], T0 + minute * 60_000);
+      writer.writeDecoded([decodedRequest(specs)], T0 + minute * 60_000);
     }
     const retention = new Retention(db, { ...retentionSettings, maxBytes: 0 });
     const limit = retention.liveBytes() / 2;

@@ -47,7 +47,7 @@ function write(traceId: Buffer, specs: Spec[]): void {
       }],
     })),
   };
-  writer.writeBatch([decodeTracesRequest(Buffer.from(requestType.encode(requestType.fromObject(request)).finish()))], Number(T0_NS / 1_000_000n));
+  writer.writeDecoded([decodeTracesRequest(Buffer.from(requestType.encode(requestType.fromObject(request)).finish()))], Number(T0_NS / 1_000_000n));
 }
 
 const id8 = (n: number): Buffer => Buffer.from(n.toString(16).padStart(16, '0'), 'hex');

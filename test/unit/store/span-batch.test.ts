@@ -1,0 +1,200 @@
+/**
+ * The writer reads spans as columns straight from the transferred buffers (span-batch.ts). Checked against
+ * a model over random batches: times as two u32 words (durations past 2^32 ns, ends before starts, equal
+ * starts), traces spread over requests, resources and scopes, re-sent spans, roots anywhere or missing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openWriterDb } from '../../../src/store/sqlite/open.js';
+import { SqliteSpanWriter } from '../../../src/store/sqlite/span-writer.js';
+import { PackedSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN } from '../../../src/store/sqlite/span-pack.js';
+import { flattenDecoded } from '../../../src/store/sqlite/decoded-transfer.js';
+import { RequestView } from '../../../src/store/sqlite/span-batch.js';
+import type { DecodedSpan, DecodedTraces } from '../../../src/model/decoded.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const BASE_NS = 1_780_000_000_000_000_000n;
+const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+
+describe('RequestView times', () => {
+  it('reads starts, durations and order exactly from the two u32 words', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(u64, u64), { minLength: 2, maxLength: 6 }), (pairs) => {
+        const times = new BigUint64Array(pairs.flat());
+        const view = new RequestView({ bytes: new ArrayBuffer(0), layout: new ArrayBuffer(4), times: times.buffer, strings: [], spanCount: pairs.length, rejected: 0, reasons: [] });
+        pairs.forEach(([start, end], i) => {
+          const duration = end > start ? end - start : 0n;
+          if (duration < 2n ** 53n) expect(view.durationNs(i)).toBe(Number(duration));
+          expect(view.startNumber(i)).toBe(Number(start));
+          const [otherStart, otherEnd] = pairs[(i + 1) % pairs.length] as [bigint, bigint];
+          const j = (i + 1) % pairs.length;
+          expect(view.timeBefore(i, view, j, false)).toBe(start < otherStart);
+          expect(view.timeBefore(i, view, j, true)).toBe(end < otherEnd);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+interface SpanModel {
+  traceId: number;
+  spanId: number;
+  parent: number | null;
+  startOffsetNs: bigint;
+  durationNs: bigint;
+  error: boolean;
+  links: boolean;
+  name: number;
+  kind: number;
+  status: number;
+}
+
+const spanArb: fc.Arbitrary<SpanModel> = fc.record({
+  traceId: fc.integer({ min: 0, max: 5 }),
+  spanId: fc.integer({ min: 0, max: 40 }),
+  parent: fc.option(fc.integer({ min: 0, max: 40 }), { freq: 3 }),
+  startOffsetNs: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 10n ** 10n })),
+  durationNs: fc.oneof(fc.constant(0n), fc.bigInt({ min: -(10n ** 6n), max: 2n ** 40n })),
+  error: fc.boolean(),
+  links: fc.boolean(),
+  name: fc.integer({ min: 0, max: 3 }),
+  kind: fc.integer({ min: 0, max: 5 }),
+  status: fc.integer({ min: 0, max: 2 }),
+});
+// requests -> resources (service index) -> scopes -> spans
+const batchArb = fc.array(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.array(fc.array(spanArb, { maxLength: 6 }), { minLength: 1, maxLength: 2 })), { minLength: 1, maxLength: 3 }), {
+  minLength: 1,
+  maxLength: 3,
+});
+
+function id(value: number, bytes: number, salt: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  out[0] = salt;
+  out[bytes - 1] = value + 1;
+  return out;
+}
+
+function decodedSpan(s: SpanModel, salt: number): DecodedSpan {
+  const startNs = BASE_NS + s.startOffsetNs;
+  const raw = new TextEncoder().encode(`span ${s.traceId}/${s.spanId}`);
+  return {
+    traceId: id(s.traceId, 16, salt),
+    spanId: id(s.spanId, 8, salt),
+    parentSpanId: s.parent === null ? new Uint8Array(0) : id(s.parent, 8, salt),
+    name: `op-${s.name}`,
+    kind: s.kind,
+    startNs,
+    endNs: startNs + s.durationNs,
+    statusCode: s.status,
+    effectiveError: s.error,
+    hasLinks: s.links,
+    raw,
+  };
+}
+
+interface ChunkRow {
+  trace_id: Buffer;
+  start_ns: bigint;
+  end_ns: bigint;
+  span_count: bigint;
+  error_count: bigint;
+  has_root: bigint;
+  root_service_id: bigint;
+  root_name_id: bigint;
+  spans: Buffer;
+}
+
+describe('SqliteSpanWriter over transferred columns', () => {
+  it('stores every chunk as the model says', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
+    dirs.push(dir);
+    const db = openWriterDb(dir);
+    const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } });
+    const services = ['svc-a', 'svc-b', 'svc-c'];
+    let salt = 0;
+    try {
+      fc.assert(
+        fc.property(batchArb, (batch) => {
+          salt = (salt + 1) % 256;
+          const requests: DecodedTraces[] = batch.map((resources) => ({
+            resources: resources.map(([service, scopes]) => ({
+              raw: new TextEncoder().encode(`resource ${service}`),
+              schemaUrl: '',
+              serviceName: services[service] as string,
+              scopes: scopes.map((spans) => ({ raw: null, schemaUrl: '', spans: spans.map((s) => decodedSpan(s, salt)) })),
+            })),
+            spanCount: resources.flatMap(([, scopes]) => scopes.flat()).length,
+            rejected: 0,
+            reasons: [],
+          }));
+          // The model: spans in arrival order, a re-sent (trace, span) pair dropped, grouped by trace.
+          const seen = new Set<string>();
+          const byTrace = new Map<string, { span: DecodedSpan; service: string }[]>();
+          for (const request of requests) {
+            for (const resource of request.resources) {
+              for (const scope of resource.scopes) {
+                for (const span of scope.spans) {
+                  const key = Buffer.from(span.traceId).toString('hex');
+                  const pair = key + Buffer.from(span.spanId).toString('hex');
+                  if (seen.has(pair)) continue;
+                  seen.add(pair);
+                  byTrace.set(key, [...(byTrace.get(key) ?? []), { span, service: resource.serviceName }]);
+                }
+              }
+            }
+          }
+          const before = Number((db.prepare('SELECT coalesce(max(id), 0) AS id FROM trace_chunks').get() as { id: number }).id);
+          const accepted = writer.writeBatch(
+            requests.map((d) => flattenDecoded(d, new Uint8Array(0), false)),
+            Date.now(),
+          );
+          expect(accepted).toEqual(requests.map((r) => r.spanCount));
+          const rows = db.prepare('SELECT * FROM trace_chunks WHERE id > ? ORDER BY id').safeIntegers().all(before) as ChunkRow[];
+          expect(rows.map((r) => r.trace_id.toString('hex'))).toEqual([...byTrace.keys()]);
+          const serviceIds = new Map((db.prepare('SELECT id, name FROM services').all() as { id: number; name: string }[]).map((r) => [r.id, r.name]));
+          const nameIds = new Map((db.prepare('SELECT id, name FROM span_names').all() as { id: number; name: string }[]).map((r) => [r.id, r.name]));
+          for (const row of rows) {
+            const group = byTrace.get(row.trace_id.toString('hex'))!;
+            let earliest = group[0]!;
+            for (const g of group) if (g.span.startNs < earliest.span.startNs) earliest = g;
+            const start = earliest.span.startNs;
+            const end = group.reduce((max, g) => (g.span.endNs > max ? g.span.endNs : max), 0n);
+            const root = group.find((g) => g.span.parentSpanId.length === 0);
+            const head = root ?? earliest;
+            expect(row.start_ns).toBe(start);
+            expect(row.end_ns).toBe(end < start ? start : end);
+            expect(Number(row.span_count)).toBe(group.length);
+            expect(Number(row.error_count)).toBe(group.filter((g) => g.span.effectiveError).length);
+            expect(Number(row.has_root)).toBe(root ? 1 : 0);
+            expect(serviceIds.get(Number(row.root_service_id))).toBe(head.service);
+            expect(nameIds.get(Number(row.root_name_id))).toBe(head.span.name);
+            const packed = new PackedSpans(row.spans);
+            for (const { span, service } of group) {
+              expect(packed.next()).toBe(true);
+              expect(packed.spanId).toEqual(Buffer.from(span.spanId));
+              expect(packed.parentSpanId).toEqual(Buffer.from(span.parentSpanId));
+              expect([packed.kind, packed.statusCode]).toEqual([span.kind, span.statusCode]);
+              expect(packed.flags).toBe(SPAN_FLAG_KNOWN | (span.effectiveError ? SPAN_FLAG_EFFECTIVE_ERROR : 0) | (span.hasLinks ? SPAN_FLAG_HAS_LINKS : 0));
+              expect(serviceIds.get(packed.serviceId)).toBe(service);
+              expect(nameIds.get(packed.nameId)).toBe(span.name);
+              expect([packed.startNs, packed.endNs]).toEqual([span.startNs, span.endNs]);
+              expect(packed.raw).toEqual(Buffer.from(span.raw));
+            }
+            expect(packed.next()).toBe(false);
+          }
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      db.close();
+    }
+  });
+});
