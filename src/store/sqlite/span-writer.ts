@@ -19,10 +19,15 @@ export interface SpanWriterSettings {
 interface EntryScan {
   /** Span index (SpanColumns) of the service's earliest span in the chunk. */
   earliest: number;
+  /** As a double, and the span index it came from (`longest`), from which the exact value is read. */
   maxDurationNs: number;
+  longest: number;
   errors: number;
-  ops: Map<number, { errors: number; maxDurationNs: number }>;
+  ops: Map<number, { errors: number; maxDurationNs: number; longest: number }>;
 }
+
+/** Durations as doubles are exact below 2^53 ns (104 days); longer ones are told apart exactly on ties. */
+const EXACT_DOUBLE_NS = 2 ** 53;
 
 const MINUTE_MS = 60_000;
 const EMPTY = new Uint8Array(0);
@@ -237,17 +242,23 @@ export class SqliteSpanWriter {
       if (root < 0 && view.layout[(spans.word[i] as number) + 2] === NONE) root = i;
       const serviceId = spans.service[i] as number;
       let service = search.get(serviceId);
-      if (!service) search.set(serviceId, (service = { earliest: i, maxDurationNs: 0, errors: 0, ops: new Map() }));
+      if (!service) search.set(serviceId, (service = { earliest: i, maxDurationNs: 0, longest: i, errors: 0, ops: new Map() }));
       else if (view.timeBefore(time, viewOf(service.earliest), spans.time[service.earliest] as number, false)) service.earliest = i;
-      if (duration > service.maxDurationNs) service.maxDurationNs = duration;
+      if (this.longer(views, i, duration, service.longest, service.maxDurationNs)) {
+        service.maxDurationNs = duration;
+        service.longest = i;
+      }
       if (isError) service.errors++;
       const nameId = spans.name[i] as number;
       const op = service.ops.get(nameId);
       if (op) {
-        if (duration > op.maxDurationNs) op.maxDurationNs = duration;
+        if (this.longer(views, i, duration, op.longest, op.maxDurationNs)) {
+          op.maxDurationNs = duration;
+          op.longest = i;
+        }
         if (isError) op.errors++;
       } else {
-        service.ops.set(nameId, { errors: isError ? 1 : 0, maxDurationNs: duration });
+        service.ops.set(nameId, { errors: isError ? 1 : 0, maxDurationNs: duration, longest: i });
       }
     }
     const head = root >= 0 ? root : earliest;
@@ -271,17 +282,31 @@ export class SqliteSpanWriter {
     for (let i = first; i >= 0; i = spans.next[i] as number) spans.chunk[i] = chunkId;
     for (const [serviceId, scan] of search) {
       const ops = new Map<number, OperationStats>();
-      for (const [nameId, op] of scan.ops) ops.set(nameId, { nameId, errors: op.errors, maxDurationNs: BigInt(op.maxDurationNs) });
+      for (const [nameId, op] of scan.ops) ops.set(nameId, { nameId, errors: op.errors, maxDurationNs: this.exactDuration(views, op.longest) });
       const entry: SearchEntry = {
         traceId: firstView.bytes.subarray(traceAt, traceAt + 16),
         startNs: this.startOf(views, scan.earliest),
         chunkId,
-        maxDurationNs: BigInt(scan.maxDurationNs),
+        maxDurationNs: this.exactDuration(views, scan.longest),
         errors: scan.errors,
         ops,
       };
       searchBlocks.add(serviceId, entry);
     }
+  }
+
+  /** Whether span `i` (its duration as a double: `duration`) is longer than span `than` (`thanDuration`). */
+  private longer(views: readonly RequestView[], i: number, duration: number, than: number, thanDuration: number): boolean {
+    if (duration !== thanDuration) return duration > thanDuration;
+    return duration >= EXACT_DOUBLE_NS && this.exactDuration(views, i) > this.exactDuration(views, than);
+  }
+
+  private exactDuration(views: readonly RequestView[], i: number): bigint {
+    const view = views[this.spans.request[i] as number] as RequestView;
+    const time = this.spans.time[i] as number;
+    const start = view.times64[2 * time] as bigint;
+    const end = view.times64[2 * time + 1] as bigint;
+    return end > start ? end - start : 0n;
   }
 
   private startOf(views: readonly RequestView[], i: number): bigint {

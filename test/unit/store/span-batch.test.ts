@@ -197,4 +197,29 @@ describe('SqliteSpanWriter over transferred columns', () => {
       db.close();
     }
   });
+
+  it('keeps search durations exact beyond 2^53 ns, where doubles tie', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
+    dirs.push(dir);
+    const db = openWriterDb(dir);
+    try {
+      const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 100, latency: { maxSeries: 10, staleSeriesMs: 3_600_000 } });
+      const long = 200n * 86_400n * 1_000_000_000n; // 200 days: 1.7e16 ns, doubles 2 ns apart
+      const span = (spanId: number, durationNs: bigint): DecodedSpan => ({
+        ...decodedSpan({ traceId: 1, spanId, parent: null, startOffsetNs: 0n, durationNs: 0n, error: false, links: false, name: 0, kind: 2, status: 0 }, 7),
+        endNs: BASE_NS + durationNs,
+      });
+      expect(Number(long + 1n)).toBe(Number(long));
+      writer.writeDecoded(
+        [{ resources: [{ raw: null, schemaUrl: '', serviceName: 'svc', scopes: [{ raw: null, schemaUrl: '', spans: [span(1, long), span(2, long + 1n)] }] }], spanCount: 2, rejected: 0, reasons: [] }],
+        Date.now(),
+      );
+      const block = db.prepare('SELECT max_duration_ns, entries FROM trace_search_blocks').safeIntegers().get() as { max_duration_ns: bigint; entries: Buffer };
+      expect(block.max_duration_ns).toBe(long + 1n);
+      expect(block.entries.readBigUInt64LE(32)).toBe(long + 1n);
+      expect(block.entries.readBigUInt64LE(48 + 8)).toBe(long + 1n);
+    } finally {
+      db.close();
+    }
+  });
 });
