@@ -22,7 +22,7 @@ describe('overload with a small memory limit', () => {
       spansPerRequest: 2000,
       retryMs: 5,
       sdkSpansPerMs: 5,
-      extraConfig: 'ingest:\n  maxInflightSize: 4MiB\n  maxInflightRequests: 6\nstorage:\n  maxBatchSpans: 2000\n',
+      extraConfig: 'ingest:\n  maxInflightSize: 2MiB\n  maxInflightRequests: 3\nstorage:\n  maxBatchSpans: 2000\n',
     });
     console.info(`overload: ${JSON.stringify(r)}`);
     expect(r.rssSamples).toBeGreaterThan(50);
