@@ -1,6 +1,6 @@
 /**
  * The reference receiver for bench/ingest.ts: the same transports as spanlens (grpc-js with raw Buffer
- * (de)serializers, node:http) and the same decoder (decodeTracesRequest), but no storage. It acks as soon
+ * (de)serializers, node:http) and the same decoder (decodeTracesFlat, without redaction), but no storage. It acks as soon
  * as a request is decoded, so "daemon rate / decode-only rate" is the price of persistence.
  *
  *   node --import tsx bench/decode-sink.ts   → prints {"grpcPort":N,"httpPort":N} on stdout, runs until SIGTERM
@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { traceServiceDefinition } from '../src/receivers/otlp/grpc.js';
-import { decodeTracesRequest } from '../src/codec/traces-decode.js';
+import { decodeTracesFlat } from '../src/codec/traces-decode.js';
 
 const EMPTY = Buffer.alloc(0);
 const MAX_REQUEST = 64 * 1024 * 1024;
@@ -22,7 +22,7 @@ server.addService(
   {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       try {
-        decodedSpans += decodeTracesRequest(call.request).spanCount;
+        decodedSpans += decodeTracesFlat(call.request).spanCount;
         callback(null, EMPTY);
       } catch (err) {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message });
@@ -37,7 +37,7 @@ const httpServer = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
   req.on('end', () => {
     try {
       // One contiguous buffer, as the daemon's receiver hands to its decoder.
-      decodedSpans += decodeTracesRequest(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).spanCount;
+      decodedSpans += decodeTracesFlat(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).spanCount;
       res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': 0 });
       res.end();
     } catch (err) {

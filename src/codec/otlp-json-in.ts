@@ -5,7 +5,7 @@ import { otlpType, TypeNames } from './protos.js';
  * OTLP/JSON → protobuf transcoding for trace export requests (OTLP-CONFORMANCE.md items 19–25).
  * protobufjs's own JSON path cannot be used: it reads hex ids as base64, drops snake_case keys and turns
  * 64-bit integers into inexact doubles. The output is re-encoded as protobuf so that JSON requests go
- * through the same ingest decoder (decodeTracesRequest) as binary ones.
+ * through the same ingest decoder (decodeTracesFlat) as binary ones.
  */
 export class MalformedJsonError extends Error {
   override readonly name = 'MalformedJsonError';

@@ -16,15 +16,23 @@ const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
 export class WireReader {
   pos: number;
-  readonly end: number;
+  end: number;
 
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     start = 0,
     end = buf.length,
   ) {
     this.pos = start;
     this.end = end;
+  }
+
+  /** Points this reader at another message, so a hot loop can read many with one reader. */
+  reset(buf: Uint8Array, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    return this;
   }
 
   get done(): boolean {
@@ -69,6 +77,16 @@ export class WireReader {
     const hi = ((b[p + 4] as number) | ((b[p + 5] as number) << 8) | ((b[p + 6] as number) << 16) | ((b[p + 7] as number) << 24)) >>> 0;
     this.pos = p + 8;
     return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Reads a fixed64 as its low and high u32 words into `out` (no BigInt). */
+  fixed64Words(out: Uint32Array, loIndex: number, hiIndex: number): void {
+    if (this.pos + 8 > this.end) throw new MalformedProtobufError('truncated fixed64');
+    const b = this.buf;
+    const p = this.pos;
+    out[loIndex] = (b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24);
+    out[hiIndex] = (b[p + 4] as number) | ((b[p + 5] as number) << 8) | ((b[p + 6] as number) << 16) | ((b[p + 7] as number) << 24);
+    this.pos = p + 8;
   }
 
   fixed32(): number {
@@ -124,4 +142,10 @@ export class WireReader {
     if (this.pos + n > this.end) throw new MalformedProtobufError('truncated field');
     this.pos += n;
   }
+}
+
+export function bytesEqual(buf: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (buf[start + i] !== expected[i]) return false;
+  return true;
 }

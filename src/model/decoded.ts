@@ -1,7 +1,7 @@
 /**
  * What the ingest decoder hands to the store: the few fields the store indexes, plus the exact bytes
  * of each span, resource and scope so that a trace can be returned as it was received.
- * Byte fields are views into the request buffer (see decodeTracesRequest).
+ * Byte fields are views into the request buffer (see decodeTracesRequest, which expands the flat decode of codec/trace-layout.ts).
  */
 export interface DecodedSpan {
   traceId: Uint8Array;

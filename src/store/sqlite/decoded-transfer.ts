@@ -11,7 +11,8 @@
 import type { DecodedTraces } from '../../model/decoded.js';
 import type { OtlpExportRequest } from '../../pipeline/consumer.js';
 import { PermanentError } from '../../pipeline/errors.js';
-import { decodeTracesRequest } from '../../codec/traces-decode.js';
+import { decodeTracesFlat } from '../../codec/traces-decode.js';
+import { LAYOUT, type FlatTraces } from '../../codec/trace-layout.js';
 import { MalformedProtobufError } from '../../codec/wire-reader.js';
 import { MalformedJsonError, transcodeTracesJson } from '../../codec/otlp-json-in.js';
 import type { Redactor } from '../../codec/redact.js';
@@ -30,46 +31,90 @@ export interface TransferredTraces {
   reasons: string[];
 }
 
-/**
- * The layout words, for the writer, which reads them directly (span-batch.ts). Per resource: service name
- * and schema URL (string indexes), raw offset and length (NONE: unset), digest offset, scope count. Per
- * scope: schema URL, raw offset and length, digest offset, span count. Per span (SPAN_WORDS): trace id,
- * span id and parent span id offsets (NONE: root), name (string index), bits (kind, status code,
- * EFFECTIVE_ERROR, HAS_LINKS), raw offset and length. `times` holds each span's start and end as u64.
- */
-export const LAYOUT = {
-  NONE: 0xffffffff,
-  SPAN_WORDS: 7,
-  KIND_BITS: 0xf,
-  STATUS_SHIFT: 4,
-  EFFECTIVE_ERROR: 1 << 8,
-  HAS_LINKS: 1 << 9,
-} as const;
-const { NONE, SPAN_WORDS, STATUS_SHIFT, EFFECTIVE_ERROR, HAS_LINKS } = LAYOUT;
+const { NONE, RESOURCE_WORDS, SCOPE_WORDS, SPAN_WORDS, STATUS_SHIFT, EFFECTIVE_ERROR, HAS_LINKS } = LAYOUT;
 
 /**
  * Decodes (OTLP/JSON through its protobuf transcoding), validates and redacts one trace export for the
  * writer. A body that is not OTLP at all throws PermanentError (400 / INVALID_ARGUMENT).
  */
 export function decodeForWriter(request: OtlpExportRequest, redactor: Redactor | undefined): TransferredTraces {
-  const { decoded, bytes } = decodeTraces(request, redactor);
-  return flattenDecoded(decoded, bytes);
-}
-
-/** decodeForWriter without the flattening; `bytes` is the protobuf the decoded views point into. */
-export function decodeTraces(request: OtlpExportRequest, redactor: Redactor | undefined): { decoded: DecodedTraces; bytes: Uint8Array } {
   try {
-    if (request.encoding === 'protobuf') return { decoded: decodeTracesRequest(request.body, redactor), bytes: request.body };
+    if (request.encoding === 'protobuf') return forTransfer(decodeTracesFlat(request.body, redactor), request.body);
     const { proto, rejected, reasons } = transcodeTracesJson(request.body);
-    const decoded = decodeTracesRequest(proto, redactor);
-    decoded.rejected += rejected;
-    decoded.reasons.unshift(...reasons);
-    return { decoded, bytes: proto };
+    const flat = decodeTracesFlat(proto, redactor);
+    flat.rejected += rejected;
+    flat.reasons.unshift(...reasons);
+    return forTransfer(flat, proto);
   } catch (err) {
     if (err instanceof MalformedProtobufError) throw new PermanentError(`invalid OTLP protobuf: ${err.message}`);
     if (err instanceof MalformedJsonError) throw new PermanentError(`invalid OTLP/JSON: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * The transferable form of a flat decode whose offsets point into `body`: one buffer holding the body,
+ * the redacted replacements and the resource and scope digests (which the decoder leaves unset).
+ */
+function forTransfer(flat: FlatTraces, body: Uint8Array): TransferredTraces {
+  const { layout, strings } = flat;
+  const extras = flat.extra;
+  let extraBytes = flat.extraBytes;
+  const rawOf = (offset: number, length: number): Uint8Array | null => {
+    if (offset === NONE) return null;
+    if (offset < body.length) return body.subarray(offset, offset + length);
+    // Replacements are few (only redaction makes them): find the one at this offset.
+    let at = body.length;
+    for (const e of extras) {
+      if (at === offset) return e;
+      at += e.length;
+    }
+    throw new Error(`no replacement bytes at offset ${offset}`);
+  };
+  const digests: Uint8Array[] = [];
+  const addDigest = (schemaUrl: string, raw: Uint8Array | null): number => {
+    const digest = digestOf(schemaUrl, raw);
+    digests.push(digest);
+    extraBytes += digest.length;
+    return body.length + extraBytes - digest.length;
+  };
+  let w = 0;
+  const resourceCount = layout[w++] as number;
+  for (let ri = 0; ri < resourceCount; ri++) {
+    layout[w + 4] = addDigest(strings[layout[w + 1] as number] as string, rawOf(layout[w + 2] as number, layout[w + 3] as number));
+    const scopeCount = layout[w + 5] as number;
+    w += RESOURCE_WORDS;
+    for (let si = 0; si < scopeCount; si++) {
+      layout[w + 3] = addDigest(strings[layout[w] as number] as string, rawOf(layout[w + 1] as number, layout[w + 2] as number));
+      w += SCOPE_WORDS + SPAN_WORDS * (layout[w + 4] as number);
+    }
+  }
+  const bytes = new Uint8Array(body.length + extraBytes);
+  bytes.set(body);
+  let at = body.length;
+  for (const part of [extras, digests]) {
+    for (const e of part) {
+      bytes.set(e, at);
+      at += e.length;
+    }
+  }
+  return { bytes: bytes.buffer, layout: layout.buffer as ArrayBuffer, times: flat.times.buffer as ArrayBuffer, strings, spanCount: flat.spanCount, rejected: flat.rejected, reasons: flat.reasons };
+}
+
+/** Most exports repeat the same few resources and scopes: their digests are remembered by their bytes. */
+const digestMemo = new Map<string, Buffer>();
+const DIGEST_MEMO_ENTRIES = 4096;
+
+function digestOf(schemaUrl: string, raw: Uint8Array | null): Buffer {
+  // Length-prefixed so that no schema URL and bytes can spell another pair's key.
+  const prefix = `${schemaUrl.length}:${schemaUrl}`;
+  const key = raw === null ? `n${prefix}` : `r${prefix}${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')}`;
+  let digest = digestMemo.get(key);
+  if (digest === undefined) {
+    if (digestMemo.size >= DIGEST_MEMO_ENTRIES) digestMemo.clear();
+    digestMemo.set(key, (digest = BlobDictionary.digest(schemaUrl, raw)));
+  }
+  return digest;
 }
 
 /**
@@ -122,13 +167,13 @@ export function flattenDecoded(decoded: DecodedTraces, body: Uint8Array, idsInBo
     layout[w++] = r.raw === null ? NONE : offsetOf(r.raw);
     layout[w++] = r.raw === null ? 0 : r.raw.byteLength;
     // Digests too are computed here rather than in the writer (~0.3 µs per span of its time).
-    layout[w++] = offsetOf(BlobDictionary.digest(r.schemaUrl, r.raw));
+    layout[w++] = offsetOf(digestOf(r.schemaUrl, r.raw));
     layout[w++] = r.scopes.length;
     for (const sc of r.scopes) {
       layout[w++] = intern(sc.schemaUrl);
       layout[w++] = sc.raw === null ? NONE : offsetOf(sc.raw);
       layout[w++] = sc.raw === null ? 0 : sc.raw.byteLength;
-      layout[w++] = offsetOf(BlobDictionary.digest(sc.schemaUrl, sc.raw));
+      layout[w++] = offsetOf(digestOf(sc.schemaUrl, sc.raw));
       layout[w++] = sc.spans.length;
       for (const s of sc.spans) {
         layout[w++] = idOffset(s.traceId);

@@ -5,15 +5,15 @@
  * time plus the garbage collection behind it; here a span is a row of integers in typed arrays that are
  * reused from commit to commit, and its bytes are copied straight from the request into the chunk.
  */
-import { LAYOUT, type TransferredTraces } from './decoded-transfer.js';
+import type { TransferredTraces } from './decoded-transfer.js';
+import { LAYOUT, TIME_HI, TIME_LO } from '../../codec/trace-layout.js';
 import { PACKED_SPAN_HEADER_BYTES, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, writeU64 } from './span-pack.js';
 
 const { NONE, KIND_BITS, STATUS_SHIFT, EFFECTIVE_ERROR, HAS_LINKS } = LAYOUT;
 const TWO_32 = 2 ** 32;
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-// Word order of a u64 read as two u32 (the times array is in host byte order).
-const LO = LITTLE_ENDIAN_HOST ? 0 : 1;
-const HI = 1 - LO;
+const LO = TIME_LO;
+const HI = TIME_HI;
+const LITTLE_ENDIAN_HOST = LO === 0;
 
 /** A transferred request viewed once per commit. */
 export class RequestView {

@@ -5,7 +5,8 @@ import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
 import { PackedSpans } from './span-pack.js';
 import { SearchBlockBuilder, type OperationStats, type SearchEntry } from './search-blocks.js';
-import { LAYOUT, flattenDecoded, type TransferredTraces } from './decoded-transfer.js';
+import { flattenDecoded, type TransferredTraces } from './decoded-transfer.js';
+import { LAYOUT } from '../../codec/trace-layout.js';
 import { RequestView, SpanColumns, isEffectiveError, kindOf, packTrace, spanBits } from './span-batch.js';
 import type { DecodedTraces } from '../../model/decoded.js';
 
