@@ -1,4 +1,3 @@
-import { writeU64 } from './span-pack.js';
 import type { TraceSearchQuery } from '../ports.js';
 
 /**
@@ -49,54 +48,166 @@ export function startSecond(startNs: bigint): number {
   return Number(startNs / NS_PER_SECOND);
 }
 
-/** Groups one commit's entries by (service, start second) and packs each group into a block. */
-export class SearchBlockBuilder {
-  private readonly groups = new Map<number, Map<number, SearchEntry[]>>();
+const TWO_32 = 2 ** 32;
+const LOW_32 = 0xffffffffn;
 
-  add(serviceId: number, entry: SearchEntry): void {
-    let bySecond = this.groups.get(serviceId);
-    if (!bySecond) this.groups.set(serviceId, (bySecond = new Map()));
-    const second = startSecond(entry.startNs);
-    const group = bySecond.get(second);
-    if (group) group.push(entry);
-    else bySecond.set(second, [entry]);
-  }
-
-  *blocks(): Generator<SearchBlock> {
-    for (const [serviceId, bySecond] of this.groups) {
-      for (const [second, entries] of bySecond) yield packBlock(serviceId, second, entries);
-    }
-  }
+function grown<T extends Int32Array | Uint32Array | Float64Array>(array: T, length: number): T {
+  if (length <= array.length) return array;
+  const next = new (array.constructor as new (n: number) => T)(Math.max(length, 2 * array.length));
+  next.set(array);
+  return next;
 }
 
-function packBlock(serviceId: number, second: number, entries: readonly SearchEntry[]): SearchBlock {
-  let bytes = 0;
-  for (const e of entries) bytes += SEARCH_ENTRY_HEADER_BYTES + e.ops.size * PACKED_OP_BYTES;
-  const out = Buffer.allocUnsafe(bytes);
-  let at = 0;
-  let firstChunkId = Infinity;
-  let maxDurationNs = 0n;
-  let errors = 0;
-  for (const e of entries) {
-    out.set(e.traceId, at);
-    writeU64(out, e.startNs, at + 16);
-    out.writeUInt32LE(e.chunkId % 2 ** 32, at + 24);
-    out.writeUInt32LE(Math.floor(e.chunkId / 2 ** 32), at + 28);
-    writeU64(out, e.maxDurationNs, at + 32);
-    out.writeUInt32LE(e.errors, at + 40);
-    out.writeUInt32LE(e.ops.size, at + 44);
-    at += SEARCH_ENTRY_HEADER_BYTES;
-    for (const op of e.ops.values()) {
-      out.writeUInt32LE(op.nameId, at);
-      out.writeUInt32LE(op.errors, at + 4);
-      writeU64(out, op.maxDurationNs, at + 8);
-      at += PACKED_OP_BYTES;
-    }
-    if (e.chunkId < firstChunkId) firstChunkId = e.chunkId;
-    if (e.maxDurationNs > maxDurationNs) maxDurationNs = e.maxDurationNs;
-    errors += e.errors;
+/**
+ * Groups one commit's entries by (service, start second) and packs each group into a block. Entries are
+ * written as bytes when they are added (begin, op, end) and only copied into their block at the end, so
+ * the writer's hot path builds no object and no BigInt per entry; u64 values come as two u32 words.
+ */
+export class SearchBlockBuilder {
+  private bytes = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+  private count = 0;
+  private service = new Int32Array(256);
+  private second = new Float64Array(256);
+  private chunk = new Float64Array(256);
+  private offset = new Int32Array(256);
+  private errors = new Int32Array(256);
+  private maxHi = new Uint32Array(256);
+  private maxLo = new Uint32Array(256);
+  /** Where the entry being written keeps its op count. */
+  private opCountAt = 0;
+
+  /** Forgets every entry (the writer reuses one builder from commit to commit). */
+  reset(): this {
+    this.count = 0;
+    this.used = 0;
+    return this;
   }
-  return { serviceId, second, firstChunkId, entryCount: entries.length, maxDurationNs, errors, entries: out };
+
+  /** Starts the entry of `serviceId` in trace chunk `chunkId`; its trace id is `source[traceAt..+16)`. */
+  begin(serviceId: number, second: number, chunkId: number, source: Uint8Array, traceAt: number, startLo: number, startHi: number): void {
+    const e = this.count++;
+    if (e >= this.service.length) this.grow(e + 1);
+    this.service[e] = serviceId;
+    this.second[e] = second;
+    this.chunk[e] = chunkId;
+    this.offset[e] = this.used;
+    const out = this.reserve(SEARCH_ENTRY_HEADER_BYTES);
+    const at = this.used;
+    for (let i = 0; i < 16; i++) out[at + i] = source[traceAt + i] as number;
+    out.writeUInt32LE(startLo, at + 16);
+    out.writeUInt32LE(startHi, at + 20);
+    out.writeUInt32LE(chunkId % TWO_32, at + 24);
+    out.writeUInt32LE(Math.floor(chunkId / TWO_32), at + 28);
+    out.writeUInt32LE(0, at + 44);
+    this.opCountAt = at + 44;
+    this.used += SEARCH_ENTRY_HEADER_BYTES;
+  }
+
+  /** Adds one operation of the entry begun last. */
+  op(nameId: number, errors: number, maxLo: number, maxHi: number): void {
+    const out = this.reserve(PACKED_OP_BYTES);
+    const at = this.used;
+    out.writeUInt32LE(nameId, at);
+    out.writeUInt32LE(errors, at + 4);
+    out.writeUInt32LE(maxLo, at + 8);
+    out.writeUInt32LE(maxHi, at + 12);
+    this.used += PACKED_OP_BYTES;
+    out.writeUInt32LE(out.readUInt32LE(this.opCountAt) + 1, this.opCountAt);
+  }
+
+  /** Finishes the entry begun last with its totals. */
+  end(errors: number, maxLo: number, maxHi: number): void {
+    const e = this.count - 1;
+    const at = this.offset[e] as number;
+    this.errors[e] = errors;
+    this.maxLo[e] = maxLo;
+    this.maxHi[e] = maxHi;
+    this.bytes.writeUInt32LE(maxLo, at + 32);
+    this.bytes.writeUInt32LE(maxHi, at + 36);
+    this.bytes.writeUInt32LE(errors, at + 40);
+  }
+
+  /** One entry given as an object (migrations, tests). */
+  add(serviceId: number, entry: SearchEntry): void {
+    const traceId = entry.traceId;
+    this.begin(serviceId, startSecond(entry.startNs), entry.chunkId, traceId, 0, Number(entry.startNs & LOW_32), Number(entry.startNs >> 32n));
+    for (const op of entry.ops.values()) this.op(op.nameId, op.errors, Number(op.maxDurationNs & LOW_32), Number(op.maxDurationNs >> 32n));
+    this.end(entry.errors, Number(entry.maxDurationNs & LOW_32), Number(entry.maxDurationNs >> 32n));
+  }
+
+  /** The blocks, each holding its entries in the order they were added. */
+  *blocks(): Generator<SearchBlock> {
+    const order = Array.from({ length: this.count }, (_, e) => e);
+    const { service, second } = this;
+    order.sort((a, b) => (service[a] as number) - (service[b] as number) || (second[a] as number) - (second[b] as number) || a - b);
+    for (let k = 0; k < order.length; ) {
+      let end = k + 1;
+      const first = order[k] as number;
+      while (end < order.length && service[order[end] as number] === service[first] && second[order[end] as number] === second[first]) end++;
+      yield this.pack(order, k, end);
+      k = end;
+    }
+  }
+
+  private pack(order: readonly number[], from: number, to: number): SearchBlock {
+    let size = 0;
+    for (let k = from; k < to; k++) size += this.entryBytes(order[k] as number);
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    let firstChunkId = Infinity;
+    let maxHi = 0;
+    let maxLo = 0;
+    let errors = 0;
+    for (let k = from; k < to; k++) {
+      const e = order[k] as number;
+      const start = this.offset[e] as number;
+      const length = this.entryBytes(e);
+      this.bytes.copy(out, at, start, start + length);
+      at += length;
+      firstChunkId = Math.min(firstChunkId, this.chunk[e] as number);
+      const hi = this.maxHi[e] as number;
+      const lo = this.maxLo[e] as number;
+      if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
+        maxHi = hi;
+        maxLo = lo;
+      }
+      errors += this.errors[e] as number;
+    }
+    const e = order[from] as number;
+    return {
+      serviceId: this.service[e] as number,
+      second: this.second[e] as number,
+      firstChunkId,
+      entryCount: to - from,
+      maxDurationNs: (BigInt(maxHi) << 32n) | BigInt(maxLo),
+      errors,
+      entries: out,
+    };
+  }
+
+  private entryBytes(e: number): number {
+    return (e + 1 < this.count ? (this.offset[e + 1] as number) : this.used) - (this.offset[e] as number);
+  }
+
+  private reserve(bytes: number): Buffer {
+    if (this.used + bytes > this.bytes.length) {
+      const next = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.used + bytes));
+      this.bytes.copy(next, 0, 0, this.used);
+      this.bytes = next;
+    }
+    return this.bytes;
+  }
+
+  private grow(length: number): void {
+    this.service = grown(this.service, length);
+    this.second = grown(this.second, length);
+    this.chunk = grown(this.chunk, length);
+    this.offset = grown(this.offset, length);
+    this.errors = grown(this.errors, length);
+    this.maxHi = grown(this.maxHi, length);
+    this.maxLo = grown(this.maxLo, length);
+  }
 }
 
 interface OperationFilter {

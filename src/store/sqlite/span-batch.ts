@@ -47,6 +47,26 @@ export class RequestView {
     return eHi > sHi || (eHi === sHi && eLo > sLo) ? (eHi - sHi) * TWO_32 + (eLo - sLo) : 0;
   }
 
+  /** A word of span time `time`'s start: the high one when `high`. */
+  startWord(time: number, high: boolean): number {
+    return this.times32[4 * time + (high ? HI : LO)] as number;
+  }
+
+  /** end − start exactly, 0 when the end is not after the start, as u32 words into out[0] (low) and out[1]. */
+  durationWords(time: number, out: Uint32Array): void {
+    const t = this.times32;
+    const sHi = t[4 * time + HI] as number;
+    const sLo = t[4 * time + LO] as number;
+    const eHi = t[4 * time + 2 + HI] as number;
+    const eLo = t[4 * time + 2 + LO] as number;
+    if (eHi > sHi || (eHi === sHi && eLo > sLo)) {
+      out[0] = eLo - sLo;
+      out[1] = eHi - sHi - (eLo < sLo ? 1 : 0);
+    } else {
+      out[0] = out[1] = 0;
+    }
+  }
+
   /** Whether span time `a`'s start (end when `end`) is before span time `b`'s in view `other`. */
   timeBefore(a: number, other: RequestView, b: number, end: boolean): boolean {
     const k = end ? 2 : 0;

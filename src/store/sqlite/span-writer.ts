@@ -4,7 +4,7 @@ import { BLOB_DIGEST_BYTES, BlobDictionary, NameDictionary } from './dictionarie
 import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
 import { PackedSpans } from './span-pack.js';
-import { SearchBlockBuilder, type OperationStats, type SearchEntry } from './search-blocks.js';
+import { SearchBlockBuilder, startSecond } from './search-blocks.js';
 import { flattenDecoded, type TransferredTraces } from './decoded-transfer.js';
 import { LAYOUT } from '../../codec/trace-layout.js';
 import { RequestView, SpanColumns, isEffectiveError, kindOf, packTrace, spanBits } from './span-batch.js';
@@ -16,21 +16,12 @@ export interface SpanWriterSettings {
   dedupWindowSpans: number;
 }
 
-/** A service's search entry for one chunk while its spans are scanned: durations as numbers, not BigInts. */
-interface EntryScan {
-  /** Span index (SpanColumns) of the service's earliest span in the chunk. */
-  earliest: number;
-  /** As a double, and the span index it came from (`longest`), from which the exact value is read. */
-  maxDurationNs: number;
-  longest: number;
-  errors: number;
-  ops: Map<number, { errors: number; maxDurationNs: number; longest: number }>;
-}
-
 /** Durations as doubles are exact below 2^53 ns (104 days); longer ones are told apart exactly on ties. */
 const EXACT_DOUBLE_NS = 2 ** 53;
 
 const MINUTE_MS = 60_000;
+/** durationWords' result: low and high u32 word. */
+const DURATION = new Uint32Array(2);
 const EMPTY = new Uint8Array(0);
 const { NONE, SPAN_WORDS } = LAYOUT;
 
@@ -58,6 +49,9 @@ export class SqliteSpanWriter {
   private readonly spans = new SpanColumns();
   /** Name id per string index of the request being read (-1: not looked up yet). */
   private nameIds = new Int32Array(256);
+  /** A trace chunk's span indexes, sorted to find its search entries. */
+  private order = new Int32Array(256);
+  private readonly search = new SearchBlockBuilder();
 
   constructor(
     private readonly db: Database.Database,
@@ -197,7 +191,7 @@ export class SqliteSpanWriter {
       accepted.push(count);
     }
     if (spans.traceCount > 0) this.noteIngestMinute(nowMs);
-    const search = new SearchBlockBuilder();
+    const search = this.search.reset();
     for (let t = 0; t < spans.traceCount; t++) this.insertTrace(views, spans.head[t] as number, search);
     for (const b of search.blocks()) {
       this.stmt.search.run(b.serviceId, b.second, b.firstChunkId, b.entryCount, b.maxDurationNs, b.errors, b.entries);
@@ -219,7 +213,7 @@ export class SqliteSpanWriter {
   }
 
   /** Inserts the chunk of the trace whose first span in this commit is `first`, and its search entries. */
-  private insertTrace(views: readonly RequestView[], first: number, searchBlocks: SearchBlockBuilder): void {
+  private insertTrace(views: readonly RequestView[], first: number, search: SearchBlockBuilder): void {
     const spans = this.spans;
     const viewOf = (i: number): RequestView => views[spans.request[i] as number] as RequestView;
     let earliest = -1;
@@ -227,40 +221,17 @@ export class SqliteSpanWriter {
     let root = -1;
     let count = 0;
     let errors = 0;
-    // service id -> its search entry for this chunk (operations by name id)
-    const search = new Map<number, EntryScan>();
     // Chunk and search error counts are ERR-v1 effective errors (find_errors, find_traces error=true);
     // latency series keep the status code (RED's statusCode buckets).
     for (let i = first; i >= 0; i = spans.next[i] as number) {
-      count++;
+      if (count >= this.order.length) this.order = new Int32Array(2 * this.order.length);
+      this.order[count++] = i;
       const view = viewOf(i);
       const time = spans.time[i] as number;
-      const isError = isEffectiveError(spanBits(spans, views, i));
-      const duration = view.durationNs(time);
+      if (isEffectiveError(spanBits(spans, views, i))) errors++;
       if (earliest < 0 || view.timeBefore(time, viewOf(earliest), spans.time[earliest] as number, false)) earliest = i;
       if (latest < 0 || viewOf(latest).timeBefore(spans.time[latest] as number, view, time, true)) latest = i;
-      if (isError) errors++;
       if (root < 0 && view.layout[(spans.word[i] as number) + 2] === NONE) root = i;
-      const serviceId = spans.service[i] as number;
-      let service = search.get(serviceId);
-      if (!service) search.set(serviceId, (service = { earliest: i, maxDurationNs: 0, longest: i, errors: 0, ops: new Map() }));
-      else if (view.timeBefore(time, viewOf(service.earliest), spans.time[service.earliest] as number, false)) service.earliest = i;
-      if (this.longer(views, i, duration, service.longest, service.maxDurationNs)) {
-        service.maxDurationNs = duration;
-        service.longest = i;
-      }
-      if (isError) service.errors++;
-      const nameId = spans.name[i] as number;
-      const op = service.ops.get(nameId);
-      if (op) {
-        if (this.longer(views, i, duration, op.longest, op.maxDurationNs)) {
-          op.maxDurationNs = duration;
-          op.longest = i;
-        }
-        if (isError) op.errors++;
-      } else {
-        service.ops.set(nameId, { errors: isError ? 1 : 0, maxDurationNs: duration, longest: i });
-      }
     }
     const head = root >= 0 ? root : earliest;
     const firstView = viewOf(first);
@@ -281,25 +252,63 @@ export class SqliteSpanWriter {
       ).lastInsertRowid,
     );
     for (let i = first; i >= 0; i = spans.next[i] as number) spans.chunk[i] = chunkId;
-    for (const [serviceId, scan] of search) {
-      const ops = new Map<number, OperationStats>();
-      for (const [nameId, op] of scan.ops) ops.set(nameId, { nameId, errors: op.errors, maxDurationNs: this.exactDuration(views, op.longest) });
-      const entry: SearchEntry = {
-        traceId: firstView.bytes.subarray(traceAt, traceAt + 16),
-        startNs: this.startOf(views, scan.earliest),
-        chunkId,
-        maxDurationNs: this.exactDuration(views, scan.longest),
-        errors: scan.errors,
-        ops,
-      };
-      searchBlocks.add(serviceId, entry);
+    // One search entry per service of the chunk, with one operation per span name: runs of the spans
+    // sorted by (service, name). Only values are stored, so ties need no order.
+    const order = this.order.subarray(0, count);
+    const service = spans.service;
+    const name = spans.name;
+    order.sort((a, b) => (service[a] as number) - (service[b] as number) || (name[a] as number) - (name[b] as number));
+    for (let k = 0; k < count; ) {
+      const serviceId = service[order[k] as number] as number;
+      let entryEnd = k;
+      let entryEarliest = order[k] as number;
+      while (entryEnd < count && service[order[entryEnd] as number] === serviceId) {
+        const i = order[entryEnd] as number;
+        if (viewOf(i).timeBefore(spans.time[i] as number, viewOf(entryEarliest), spans.time[entryEarliest] as number, false)) entryEarliest = i;
+        entryEnd++;
+      }
+      const earliestView = viewOf(entryEarliest);
+      const earliestTime = spans.time[entryEarliest] as number;
+      search.begin(serviceId, startSecond(this.startOf(views, entryEarliest)), chunkId, firstView.bytes, traceAt, earliestView.startWord(earliestTime, false), earliestView.startWord(earliestTime, true));
+      let entryLongest = -1;
+      let entryErrors = 0;
+      for (let opStart = k; opStart < entryEnd; ) {
+        const nameId = name[order[opStart] as number] as number;
+        let opLongest = -1;
+        let opErrors = 0;
+        let opEnd = opStart;
+        for (; opEnd < entryEnd && name[order[opEnd] as number] === nameId; opEnd++) {
+          const i = order[opEnd] as number;
+          if (isEffectiveError(spanBits(spans, views, i))) opErrors++;
+          if (opLongest < 0 || this.longer(views, i, opLongest)) opLongest = i;
+        }
+        this.durationWords(views, opLongest);
+        search.op(nameId, opErrors, DURATION[0] as number, DURATION[1] as number);
+        entryErrors += opErrors;
+        if (entryLongest < 0 || this.longer(views, opLongest, entryLongest)) entryLongest = opLongest;
+        opStart = opEnd;
+      }
+      this.durationWords(views, entryLongest);
+      search.end(entryErrors, DURATION[0] as number, DURATION[1] as number);
+      k = entryEnd;
     }
   }
 
-  /** Whether span `i` (its duration as a double: `duration`) is longer than span `than` (`thanDuration`). */
-  private longer(views: readonly RequestView[], i: number, duration: number, than: number, thanDuration: number): boolean {
+  /** Whether span `i` lasted longer than span `than`: as doubles, exactly when those tie past 2^53 ns. */
+  private longer(views: readonly RequestView[], i: number, than: number): boolean {
+    const duration = this.durationOf(views, i);
+    const thanDuration = this.durationOf(views, than);
     if (duration !== thanDuration) return duration > thanDuration;
     return duration >= EXACT_DOUBLE_NS && this.exactDuration(views, i) > this.exactDuration(views, than);
+  }
+
+  private durationOf(views: readonly RequestView[], i: number): number {
+    return (views[this.spans.request[i] as number] as RequestView).durationNs(this.spans.time[i] as number);
+  }
+
+  /** Span `i`'s exact duration into DURATION as low and high u32 words. */
+  private durationWords(views: readonly RequestView[], i: number): void {
+    (views[this.spans.request[i] as number] as RequestView).durationWords(this.spans.time[i] as number, DURATION);
   }
 
   private exactDuration(views: readonly RequestView[], i: number): bigint {

@@ -101,6 +101,7 @@ function decodedSpan(s: SpanModel, salt: number): DecodedSpan {
 }
 
 interface ChunkRow {
+  id: bigint;
   trace_id: Buffer;
   start_ns: bigint;
   end_ns: bigint;
@@ -112,8 +113,18 @@ interface ChunkRow {
   spans: Buffer;
 }
 
+interface SearchBlockRow {
+  service_id: bigint;
+  second: bigint;
+  first_chunk_id: bigint;
+  entry_count: bigint;
+  max_duration_ns: bigint;
+  error_count: bigint;
+  entries: Buffer;
+}
+
 describe('SqliteSpanWriter over transferred columns', () => {
-  it('stores every chunk as the model says', () => {
+  it('stores every chunk and search entry as the model says', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
     dirs.push(dir);
     const db = openWriterDb(dir);
@@ -190,6 +201,48 @@ describe('SqliteSpanWriter over transferred columns', () => {
             }
             expect(packed.next()).toBe(false);
           }
+          // Search: one entry per (chunk, service) with one operation per span name, in blocks per (service, second).
+          const expected = new Map<string, unknown>();
+          for (const row of rows) {
+            const group = byTrace.get(row.trace_id.toString('hex'))!;
+            for (const service of new Set(group.map((g) => g.service))) {
+              const mine = group.filter((g) => g.service === service).map((g) => g.span);
+              const duration = (sp: DecodedSpan): bigint => (sp.endNs > sp.startNs ? sp.endNs - sp.startNs : 0n);
+              const maxOf = (list: DecodedSpan[]): bigint => list.reduce((max, sp) => (duration(sp) > max ? duration(sp) : max), 0n);
+              const ops = [...new Set(mine.map((sp) => sp.name))].sort().map((name) => {
+                const named = mine.filter((sp) => sp.name === name);
+                return { name, errors: named.filter((sp) => sp.effectiveError).length, maxDurationNs: maxOf(named) };
+              });
+              const startNs = mine.reduce((min, sp) => (sp.startNs < min ? sp.startNs : min), mine[0]!.startNs);
+              expected.set(`${row.trace_id.toString('hex')}/${service}`, { startNs, chunkId: row.id, maxDurationNs: maxOf(mine), errors: mine.filter((sp) => sp.effectiveError).length, ops });
+            }
+          }
+          const blocks = db.prepare('SELECT * FROM trace_search_blocks WHERE first_chunk_id > ?').safeIntegers().all(before) as SearchBlockRow[];
+          const actual = new Map<string, unknown>();
+          for (const block of blocks) {
+            let at = 0;
+            let blockMax = 0n;
+            let blockErrors = 0;
+            for (let e = 0; e < Number(block.entry_count); e++) {
+              const entries = block.entries;
+              const entry = { startNs: entries.readBigUInt64LE(at + 16), chunkId: entries.readBigUInt64LE(at + 24), maxDurationNs: entries.readBigUInt64LE(at + 32), errors: entries.readUInt32LE(at + 40), ops: [] as unknown[] };
+              const opCount = entries.readUInt32LE(at + 44);
+              const key = `${entries.subarray(at, at + 16).toString('hex')}/${serviceIds.get(Number(block.service_id))}`;
+              at += 48;
+              for (let o = 0; o < opCount; o++, at += 16) {
+                entry.ops.push({ name: nameIds.get(entries.readUInt32LE(at)), errors: entries.readUInt32LE(at + 4), maxDurationNs: entries.readBigUInt64LE(at + 8) });
+              }
+              entry.ops.sort((a, b) => String((a as { name: string }).name).localeCompare(String((b as { name: string }).name)));
+              expect(actual.has(key)).toBe(false);
+              actual.set(key, entry);
+              expect(block.second).toBe(entry.startNs / 1_000_000_000n);
+              if (entry.maxDurationNs > blockMax) blockMax = entry.maxDurationNs;
+              blockErrors += entry.errors;
+            }
+            expect(at).toBe(block.entries.length);
+            expect([block.max_duration_ns, Number(block.error_count)]).toEqual([blockMax, blockErrors]);
+          }
+          expect(actual).toEqual(expected);
         }),
         { numRuns: 150 },
       );
