@@ -178,14 +178,24 @@ export function kindOf(bits: number): number {
   return bits & KIND_BITS;
 }
 
-/** Packs the trace whose first span is `first` into one chunk (span-pack.ts layout), in arrival order. */
+/**
+ * Chunks are packed into one reused buffer: SQLite copies a bound blob (better-sqlite3 binds with
+ * SQLITE_TRANSIENT), and a fresh multi-KB buffer per chunk was a malloc plus garbage-collector work.
+ */
+let packBuffer = Buffer.allocUnsafeSlow(256 * 1024);
+
+/**
+ * Packs the trace whose first span is `first` into one chunk (span-pack.ts layout), in arrival order.
+ * The result is valid until the next call: bind or copy it at once.
+ */
 export function packTrace(cols: SpanColumns, views: readonly RequestView[], first: number): Buffer {
   let size = 0;
   for (let i = first; i >= 0; i = cols.next[i] as number) {
     const view = views[cols.request[i] as number] as RequestView;
     size += PACKED_SPAN_HEADER_BYTES + (view.layout[(cols.word[i] as number) + 6] as number);
   }
-  const out = Buffer.allocUnsafe(size);
+  if (size > packBuffer.length) packBuffer = Buffer.allocUnsafeSlow(Math.max(size, 2 * packBuffer.length));
+  const out = packBuffer.subarray(0, size);
   let at = 0;
   for (let i = first; i >= 0; i = cols.next[i] as number) {
     const view = views[cols.request[i] as number] as RequestView;
