@@ -2,7 +2,7 @@
  * What redaction costs on the writer thread, per span, measured on one thread with the same realistic
  * pre-encoded requests as bench/ingest.ts (500 spans, ~12 attributes each, db.statement and url.full
  * present but with nothing to redact):
- *   clean     decodeTracesRequest with vs without the redactor (the price every span pays)
+ *   clean     the ingest decode (decodeTracesFlat) with vs without the redactor (the price every span pays)
  *   secrets   the same requests with four secrets added to every span (email, Authorization header,
  *             URL query, SQL literal): decode + rewrite of every span
  *   rewriter  Redactor.span alone over every span of the clean / secret requests (what a separate pass,
@@ -15,7 +15,7 @@
  * stdout: one JSON line.
  */
 import { parseArgs } from 'node:util';
-import { decodeTracesRequest } from '../src/codec/traces-decode.js';
+import { decodeTracesFlat, decodeTracesRequest } from '../src/codec/traces-decode.js';
 import { Redactor } from '../src/codec/redact.js';
 import { DEFAULT_REDACTION_SETTINGS } from '../src/codec/redact-values.js';
 import { otlpType, TypeNames } from '../src/codec/protos.js';
@@ -94,10 +94,10 @@ function measureAll(variants: Record<string, [Uint8Array[], (body: Uint8Array) =
 const redactor = new Redactor(DEFAULT_REDACTION_SETTINGS);
 let sink = 0;
 const decodePlain = (b: Uint8Array): void => {
-  sink += decodeTracesRequest(b).spanCount;
+  sink += decodeTracesFlat(b).spanCount;
 };
 const decodeRedact = (b: Uint8Array): void => {
-  sink += decodeTracesRequest(b, redactor).spanCount;
+  sink += decodeTracesFlat(b, redactor).spanCount;
 };
 /** The rewriter alone, over span ranges found by a plain decode done beforehand. */
 const spanRanges = (bodies: Uint8Array[]): [Uint8Array, number, number][][] =>
