@@ -1,4 +1,5 @@
 import type { TraceSearchQuery } from '../ports.js';
+import { grown } from './typed-arrays.js';
 
 /**
  * Trace search entries, packed into one `trace_search_blocks` row per (service, start second, commit).
@@ -50,13 +51,6 @@ export function startSecond(startNs: bigint): number {
 
 const TWO_32 = 2 ** 32;
 const LOW_32 = 0xffffffffn;
-
-function grown<T extends Int32Array | Uint32Array | Float64Array>(array: T, length: number): T {
-  if (length <= array.length) return array;
-  const next = new (array.constructor as new (n: number) => T)(Math.max(length, 2 * array.length));
-  next.set(array);
-  return next;
-}
 
 /**
  * Groups one commit's entries by (service, start second) and packs each group into a block. Entries are

@@ -7,6 +7,7 @@
  */
 import type { TransferredTraces } from './decoded-transfer.js';
 import { LAYOUT, TIME_HI, TIME_LO } from '../../codec/trace-layout.js';
+import { grown } from './typed-arrays.js';
 import { PACKED_SPAN_HEADER_BYTES, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN, writeU64 } from './span-pack.js';
 
 const { NONE, KIND_BITS, STATUS_SHIFT, EFFECTIVE_ERROR, HAS_LINKS } = LAYOUT;
@@ -86,13 +87,6 @@ export class RequestView {
     const src = this.timesBytes;
     for (let i = 0; i < 16; i++) out[at + i] = src[from + i] as number;
   }
-}
-
-function grown<T extends Int32Array | Float64Array>(array: T, length: number): T {
-  if (length <= array.length) return array;
-  const next = new (array.constructor as new (n: number) => T)(Math.max(length, 2 * array.length));
-  next.set(array);
-  return next;
 }
 
 /** The new spans of one commit, in arrival order, chained per trace. */

@@ -5,6 +5,7 @@ import { DedupWindow } from './dedup-window.js';
 import { LatencyStore, type LatencySettings } from './latency-store.js';
 import { PackedSpans } from './span-pack.js';
 import { SearchBlockBuilder, startSecond } from './search-blocks.js';
+import { grown } from './typed-arrays.js';
 import { flattenDecoded, type TransferredTraces } from './decoded-transfer.js';
 import { LAYOUT } from '../../codec/trace-layout.js';
 import { RequestView, SpanColumns, isEffectiveError, kindOf, packTrace, spanBits } from './span-batch.js';
@@ -224,7 +225,7 @@ export class SqliteSpanWriter {
     // Chunk and search error counts are ERR-v1 effective errors (find_errors, find_traces error=true);
     // latency series keep the status code (RED's statusCode buckets).
     for (let i = first; i >= 0; i = spans.next[i] as number) {
-      if (count >= this.order.length) this.order = new Int32Array(2 * this.order.length);
+      if (count >= this.order.length) this.order = grown(this.order, count + 1);
       this.order[count++] = i;
       const view = viewOf(i);
       const time = spans.time[i] as number;

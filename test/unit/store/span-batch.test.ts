@@ -251,6 +251,33 @@ describe('SqliteSpanWriter over transferred columns', () => {
     }
   });
 
+  it('indexes every span of a trace chunk larger than the writer\'s first scratch array', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
+    dirs.push(dir);
+    const db = openWriterDb(dir);
+    try {
+      const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } });
+      // 700 spans of one trace: span k is op-(k % 4) and lasts k µs, so each operation's longest is among the last.
+      const spans = Array.from({ length: 700 }, (_, k) => ({
+        ...decodedSpan({ traceId: 3, spanId: 0, parent: null, startOffsetNs: BigInt(k), durationNs: 0n, error: k % 10 === 0, links: false, name: k % 4, kind: 1, status: 0 }, 9),
+        spanId: Uint8Array.from([9, 0, 0, 0, 0, 0, k >> 8, (k & 0xff) + 1]),
+        endNs: BASE_NS + BigInt(k) + BigInt(k) * 1000n,
+      }));
+      writer.writeDecoded([{ resources: [{ raw: null, schemaUrl: '', serviceName: 'svc', scopes: [{ raw: null, schemaUrl: '', spans }] }], spanCount: spans.length, rejected: 0, reasons: [] }], Date.now());
+      const block = db.prepare('SELECT entry_count, max_duration_ns, error_count, entries FROM trace_search_blocks').safeIntegers().get() as SearchBlockRow;
+      expect([Number(block.entry_count), block.max_duration_ns, Number(block.error_count)]).toEqual([1, 699_000n, 70]);
+      const entries = block.entries;
+      expect(entries.readBigUInt64LE(16)).toBe(BASE_NS);
+      expect(entries.readUInt32LE(44)).toBe(4);
+      const ops = Array.from({ length: 4 }, (_, o) => [entries.readUInt32LE(48 + 16 * o + 4), entries.readBigUInt64LE(48 + 16 * o + 8)]);
+      // op-n holds the spans k ≡ n (mod 4): its longest is the last of them, 696–699 µs.
+      expect(ops.map(([, max]) => max).sort()).toEqual([696_000n, 697_000n, 698_000n, 699_000n]);
+      expect(ops.reduce((sum, [errors]) => sum + Number(errors), 0)).toBe(70);
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps search durations exact beyond 2^53 ns, where doubles tie', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
     dirs.push(dir);
