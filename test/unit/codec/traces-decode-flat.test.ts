@@ -81,6 +81,12 @@ describe('flat trace decoding', () => {
     expect(first.layout.length).toBe(1 + LAYOUT.RESOURCE_WORDS + LAYOUT.SCOPE_WORDS + 300 * LAYOUT.SPAN_WORDS);
   });
 
+  it('grows its scratch arrays without losing what was written', () => {
+    const spans = Array.from({ length: 3000 }, (_, k) => span(k, { startTimeUnixNano: k, endTimeUnixNano: 2 * k + 1 }));
+    const decoded = decodeTracesRequest(request(spans)).resources[0]?.scopes[0]?.spans ?? [];
+    expect(decoded.map((s) => [s.name, s.startNs, s.endNs])).toEqual(spans.map((_, k) => [`op-${k}`, BigInt(k), BigInt(2 * k + 1)]));
+  });
+
   it('leaves no words of a rejected span between the kept ones', () => {
     const flat = decodeTracesFlat(request([span(1), span(2, { spanId: Buffer.alloc(8) }), span(3, { startTimeUnixNano: 30, endTimeUnixNano: 40 })]));
     expect(flat.spanCount).toBe(2);

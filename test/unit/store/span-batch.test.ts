@@ -278,6 +278,45 @@ describe('SqliteSpanWriter over transferred columns', () => {
     }
   });
 
+  it('keeps every search entry of a commit with thousands of them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
+    dirs.push(dir);
+    const db = openWriterDb(dir);
+    try {
+      const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } });
+      // 1,500 traces × 3 services: 4,500 entries, ~290 KB of them, past the builder's first arrays and buffer.
+      const resources = ['svc-a', 'svc-b', 'svc-c'].map((serviceName, s) => ({
+        raw: null,
+        schemaUrl: '',
+        serviceName,
+        scopes: [{
+          raw: null,
+          schemaUrl: '',
+          spans: Array.from({ length: 1500 }, (_, t) => ({
+            ...decodedSpan({ traceId: 0, spanId: s, parent: null, startOffsetNs: BigInt(t) * 1_000_000n, durationNs: BigInt(1000 + t), error: false, links: false, name: s, kind: 2, status: 0 }, 5),
+            traceId: Uint8Array.from([5, ...new Array<number>(13).fill(0), t >> 8, t & 0xff]),
+          })),
+        }],
+      }));
+      writer.writeDecoded([{ resources, spanCount: 4500, rejected: 0, reasons: [] }], Date.now());
+      const blocks = db.prepare('SELECT entry_count, entries FROM trace_search_blocks').safeIntegers().all() as SearchBlockRow[];
+      const seen = new Map<string, bigint>();
+      for (const block of blocks) {
+        for (let e = 0, at = 0; e < Number(block.entry_count); e++, at += 48 + 16) {
+          expect(block.entries.readUInt32LE(at + 44)).toBe(1);
+          seen.set(`${block.entries.subarray(at, at + 16).toString('hex')}/${block.entries.readUInt32LE(at + 48)}`, block.entries.readBigUInt64LE(at + 32));
+        }
+      }
+      expect(seen.size).toBe(4500);
+      for (let t = 0; t < 1500; t += 149) {
+        const trace = Buffer.from([5, ...new Array<number>(13).fill(0), t >> 8, t & 0xff]).toString('hex');
+        expect([...seen].filter(([key]) => key.startsWith(trace)).map(([, max]) => max)).toEqual([1000n + BigInt(t), 1000n + BigInt(t), 1000n + BigInt(t)]);
+      }
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps search durations exact beyond 2^53 ns, where doubles tie', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
     dirs.push(dir);
