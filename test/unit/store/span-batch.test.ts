@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
 import { openWriterDb } from '../../../src/store/sqlite/open.js';
 import { SqliteSpanWriter } from '../../../src/store/sqlite/span-writer.js';
 import { PackedSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN } from '../../../src/store/sqlite/span-pack.js';
@@ -113,6 +114,18 @@ interface ChunkRow {
   spans: Buffer;
 }
 
+/** Runs `test` against a writer on a fresh database in a temporary directory. */
+function withWriter(test: (writer: SqliteSpanWriter, db: Database.Database) => void): void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
+  dirs.push(dir);
+  const db = openWriterDb(dir);
+  try {
+    test(new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } }), db);
+  } finally {
+    db.close();
+  }
+}
+
 interface SearchBlockRow {
   service_id: bigint;
   second: bigint;
@@ -125,13 +138,9 @@ interface SearchBlockRow {
 
 describe('SqliteSpanWriter over transferred columns', () => {
   it('stores every chunk and search entry as the model says', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
-    dirs.push(dir);
-    const db = openWriterDb(dir);
-    const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } });
-    const services = ['svc-a', 'svc-b', 'svc-c'];
-    let salt = 0;
-    try {
+    withWriter((writer, db) => {
+      const services = ['svc-a', 'svc-b', 'svc-c'];
+      let salt = 0;
       fc.assert(
         fc.property(batchArb, (batch) => {
           salt = (salt + 1) % 256;
@@ -246,17 +255,11 @@ describe('SqliteSpanWriter over transferred columns', () => {
         }),
         { numRuns: 150 },
       );
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('indexes every span of a trace chunk larger than the writer\'s first scratch array', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
-    dirs.push(dir);
-    const db = openWriterDb(dir);
-    try {
-      const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } });
+    withWriter((writer, db) => {
       // 700 spans of one trace: span k is op-(k % 4) and lasts k µs, so each operation's longest is among the last.
       const spans = Array.from({ length: 700 }, (_, k) => ({
         ...decodedSpan({ traceId: 3, spanId: 0, parent: null, startOffsetNs: BigInt(k), durationNs: 0n, error: k % 10 === 0, links: false, name: k % 4, kind: 1, status: 0 }, 9),
@@ -273,17 +276,11 @@ describe('SqliteSpanWriter over transferred columns', () => {
       // op-n holds the spans k ≡ n (mod 4): its longest is the last of them, 696–699 µs.
       expect(ops.map(([, max]) => max).sort()).toEqual([696_000n, 697_000n, 698_000n, 699_000n]);
       expect(ops.reduce((sum, [errors]) => sum + Number(errors), 0)).toBe(70);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('keeps every search entry of a commit with thousands of them', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
-    dirs.push(dir);
-    const db = openWriterDb(dir);
-    try {
-      const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 10_000, latency: { maxSeries: 100, staleSeriesMs: 3_600_000 } });
+    withWriter((writer, db) => {
       // 1,500 traces × 3 services: 4,500 entries, ~290 KB of them, past the builder's first arrays and buffer.
       const resources = ['svc-a', 'svc-b', 'svc-c'].map((serviceName, s) => ({
         raw: null,
@@ -312,17 +309,11 @@ describe('SqliteSpanWriter over transferred columns', () => {
         const trace = Buffer.from([5, ...new Array<number>(13).fill(0), t >> 8, t & 0xff]).toString('hex');
         expect([...seen].filter(([key]) => key.startsWith(trace)).map(([, max]) => max)).toEqual([1000n + BigInt(t), 1000n + BigInt(t), 1000n + BigInt(t)]);
       }
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('keeps search durations exact beyond 2^53 ns, where doubles tie', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'spanlens-batch-'));
-    dirs.push(dir);
-    const db = openWriterDb(dir);
-    try {
-      const writer = new SqliteSpanWriter(db, { dedupWindowSpans: 100, latency: { maxSeries: 10, staleSeriesMs: 3_600_000 } });
+    withWriter((writer, db) => {
       const long = 200n * 86_400n * 1_000_000_000n; // 200 days: 1.7e16 ns, doubles 2 ns apart
       const span = (spanId: number, durationNs: bigint): DecodedSpan => ({
         ...decodedSpan({ traceId: 1, spanId, parent: null, startOffsetNs: 0n, durationNs: 0n, error: false, links: false, name: 0, kind: 2, status: 0 }, 7),
@@ -337,8 +328,6 @@ describe('SqliteSpanWriter over transferred columns', () => {
       expect(block.max_duration_ns).toBe(long + 1n);
       expect(block.entries.readBigUInt64LE(32)).toBe(long + 1n);
       expect(block.entries.readBigUInt64LE(48 + 8)).toBe(long + 1n);
-    } finally {
-      db.close();
-    }
+    });
   });
 });
