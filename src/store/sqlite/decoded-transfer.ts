@@ -101,11 +101,16 @@ function forTransfer(flat: FlatTraces, body: Uint8Array): TransferredTraces {
   return { bytes: bytes.buffer, layout: layout.buffer as ArrayBuffer, times: flat.times.buffer as ArrayBuffer, strings, spanCount: flat.spanCount, rejected: flat.rejected, reasons: flat.reasons };
 }
 
-/** Most exports repeat the same few resources and scopes: their digests are remembered by their bytes. */
+/**
+ * Most exports repeat the same few resources and scopes: their digests are remembered by their bytes.
+ * Only small ones, so that the memo stays within ~4096 × 4 KiB however large a resource is.
+ */
 const digestMemo = new Map<string, Buffer>();
 const DIGEST_MEMO_ENTRIES = 4096;
+const DIGEST_MEMO_MAX_BYTES = 4096;
 
 function digestOf(schemaUrl: string, raw: Uint8Array | null): Buffer {
+  if ((raw?.length ?? 0) + schemaUrl.length > DIGEST_MEMO_MAX_BYTES) return BlobDictionary.digest(schemaUrl, raw);
   // Length-prefixed so that no schema URL and bytes can spell another pair's key.
   const prefix = `${schemaUrl.length}:${schemaUrl}`;
   const key = raw === null ? `n${prefix}` : `r${prefix}${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')}`;

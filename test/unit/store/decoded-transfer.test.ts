@@ -111,6 +111,20 @@ describe('decoded traces crossing to the writer thread', () => {
     expect(hex(rebuilt.resources[0]?.scopes[0]?.spans[0]?.traceId)).toBe('5b8efff798038103d269b633813fc60c');
   });
 
+  it('give each resource and scope its digest, remembered or not', () => {
+    const body = (value: string, schemaUrl: string): Uint8Array =>
+      otlpType(TypeNames.exportTracesRequest)
+        .encode({ resourceSpans: [{ resource: { attributes: [{ key: 'k', value: { stringValue: value } }] }, schemaUrl, scopeSpans: [{ scope: { name: value.slice(0, 9000) }, spans: [{ traceId: randomBytes(16), spanId: randomBytes(8), name: 'x' }] }] }] })
+        .finish();
+    // Small ones come from the memo the second time; one past 4 KiB is always hashed.
+    for (const [value, schemaUrl] of [['a', 'b'], ['ab', ''], ['a', 'b'], ['v'.repeat(9000), 's'], ['v'.repeat(9000), 's']] as const) {
+      const resource = unflattenDecoded(decodeForWriter({ encoding: 'protobuf', body: body(value, schemaUrl) }, undefined)).resources[0];
+      expect(hex(resource?.digest)).toBe(hex(BlobDictionary.digest(schemaUrl, resource?.raw ?? null)));
+      const scope = resource?.scopes[0];
+      expect(hex(scope?.digest)).toBe(hex(BlobDictionary.digest('', scope?.raw ?? null)));
+    }
+  });
+
   it('refuse a body that is not OTLP at all as a permanent error', () => {
     expect(() => decodeForWriter({ encoding: 'protobuf', body: Uint8Array.of(0x0a, 0xff) }, undefined)).toThrow(PermanentError);
     expect(() => decodeForWriter({ encoding: 'json', body: Buffer.from('{') }, undefined)).toThrow(/invalid OTLP\/JSON/);
