@@ -1,7 +1,7 @@
 /**
  * Where the writer thread's time goes, measured in-process on one thread (no transport, no worker
  * hand-off), with the same pre-encoded requests as bench/ingest.ts:
- *   decode   what the receiving thread does per span: decode, validate and flatten for the hand-off
+ *   decode   what the receiving thread does per span: decode and validate into the flat hand-off layout
  *   writer   SqliteSpanWriter.writeBatch on the hand-off (group commit) + LatencyStore.flush every
  *            2 s, as the writer thread runs them (with its automatic checkpoint: no checkpoint thread here)
  *   sql      SQLite alone: one row per span (the layout packing replaced), packed trace chunks, then

@@ -31,7 +31,8 @@ import type { LatencyDistribution } from '../../analysis/latency.js';
 
 type Statements = { [K in keyof typeof READER_SQL]: Database.Statement };
 
-interface ChunkRow {
+/** A trace_chunks row's summary columns (safe integers); tests read whole rows as this plus trace_id and spans. */
+export interface ChunkRow {
   id: bigint;
   start_ns: bigint;
   end_ns: bigint;

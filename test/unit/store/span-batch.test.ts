@@ -14,6 +14,7 @@ import { SqliteSpanWriter } from '../../../src/store/sqlite/span-writer.js';
 import { PackedSpans, SPAN_FLAG_EFFECTIVE_ERROR, SPAN_FLAG_HAS_LINKS, SPAN_FLAG_KNOWN } from '../../../src/store/sqlite/span-pack.js';
 import { flattenDecoded } from '../../../src/store/sqlite/decoded-transfer.js';
 import { RequestView } from '../../../src/store/sqlite/span-batch.js';
+import type { ChunkRow as ChunkSummaryRow } from '../../../src/store/sqlite/span-reader.js';
 import type { DecodedSpan, DecodedTraces } from '../../../src/model/decoded.js';
 
 const dirs: string[] = [];
@@ -101,16 +102,8 @@ function decodedSpan(s: SpanModel, salt: number): DecodedSpan {
   };
 }
 
-interface ChunkRow {
-  id: bigint;
+interface ChunkRow extends ChunkSummaryRow {
   trace_id: Buffer;
-  start_ns: bigint;
-  end_ns: bigint;
-  span_count: bigint;
-  error_count: bigint;
-  has_root: bigint;
-  root_service_id: bigint;
-  root_name_id: bigint;
   spans: Buffer;
 }
 
